@@ -1,0 +1,228 @@
+"""Network model files: HDF5, versioned, written atomically, never unpickled.
+
+Layout (format ``neurodeploy-network``, version :data:`FORMAT_VERSION`)::
+
+    /                      attrs: format, format_version, dt_ms, profile ("" for float models),
+                                  metadata (JSON text)
+    /populations/<name>    attrs: index, size, kind, decay_mem, decay_syn, threshold, v_scale
+                           datasets: bias (size,), hw_params/<key> (1,) or (size,)
+    /projections/<i>       attrs: source, target, weight_scale, hw_params/<key> as attrs
+                           datasets: weights (n_post, n_pre), delays (n_post, n_pre)
+
+Every read validates structure (:meth:`Network.validate`) and, for hardware models, the profile's
+ranges, and turns the first problem of each kind into a :class:`ModelFileError` line prefixed with
+the file name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from neurodeploy.errors import ModelFileError, NeurodeployError
+from neurodeploy.network import Network, Population, Projection
+from neurodeploy.profiles import check_network
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "atomic_path", "read_network", "write_network"]
+
+FORMAT = "neurodeploy-network"
+FORMAT_VERSION = 1
+_POP_FLOATS = ("decay_mem", "decay_syn", "threshold", "v_scale")
+
+
+class atomic_path:  # noqa: N801 - used like a function in a with-statement
+    """Context manager yielding a temporary path beside ``path``; renamed onto it on success.
+
+    A crash or exception leaves ``path`` untouched and removes the temporary file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+
+    def __enter__(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def write_network(network: Network, path: str | os.PathLike[str]) -> Path:
+    """Validate ``network`` and write it to ``path`` atomically. Returns the path."""
+    network.validate()
+    check_network(network)
+    path = Path(path)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["dt_ms"] = float(network.dt_ms)
+        f.attrs["profile"] = network.profile or ""
+        f.attrs["metadata"] = json.dumps(dict(network.metadata), sort_keys=True, default=_json_default)
+        pops = f.create_group("populations")
+        for index, pop in enumerate(network.populations):
+            g = pops.create_group(pop.name)
+            g.attrs["index"] = index
+            g.attrs["size"] = int(pop.size)
+            g.attrs["kind"] = pop.kind
+            for key in _POP_FLOATS:
+                g.attrs[key] = float(getattr(pop, key))
+            g.create_dataset("bias", data=pop.bias)
+            hw = g.create_group("hw_params")
+            for key, value in pop.hw_params.items():
+                hw.create_dataset(key, data=np.asarray(value, dtype=np.int64))
+        projs = f.create_group("projections")
+        for index, proj in enumerate(network.projections):
+            g = projs.create_group(str(index))
+            g.attrs["source"] = proj.source
+            g.attrs["target"] = proj.target
+            g.attrs["weight_scale"] = float(proj.weight_scale)
+            for key, value in proj.hw_params.items():
+                g.attrs[f"hw_params/{key}"] = int(value)
+            g.create_dataset("weights", data=proj.weights, compression="gzip", shuffle=True)
+            g.create_dataset("delays", data=proj.delays, compression="gzip", shuffle=True)
+    return path
+
+
+def read_network(path: str | os.PathLike[str]) -> Network:
+    """Read, validate and return the network in ``path``.
+
+    Raises
+    ------
+    ModelFileError
+        One line per problem, each prefixed with the file name: missing or non-HDF5 file,
+        truncated file, unknown format or version, missing field, wrong shape, non-finite value,
+        bad delay, unknown population, value outside the profile's range.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ModelFileError(f"{path}: not a readable HDF5 file ({_short(exc)})") from None
+    try:
+        with f:
+            network = _read(f)
+    except NeurodeployError as exc:
+        lines = str(exc).splitlines()
+        raise ModelFileError("\n".join(f"{path}: {line}" for line in lines)) from None
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path}: damaged or truncated file ({_short(exc)})") from None
+    return network
+
+
+def _read(f: h5py.File) -> Network:
+    fmt = _attr(f, "format", "")
+    if fmt != FORMAT:
+        raise ModelFileError(f"format must be {FORMAT!r}, got {fmt!r} (not a neurodeploy model file)")
+    version = _attr(f, "format_version", "")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"format_version {version} is not supported; this neurodeploy reads version {FORMAT_VERSION}"
+        )
+    for key in ("populations", "projections"):
+        if key not in f:
+            raise ModelFileError(f"{key}: group is missing")
+    try:
+        metadata = json.loads(_attr(f, "metadata", "{}"))
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"metadata: not valid JSON ({exc.msg})") from None
+    populations = sorted(
+        (_read_population(name, g) for name, g in f["populations"].items()), key=lambda x: x[0]
+    )
+    projections = [
+        _read_projection(name, f["projections"][name])
+        for name in sorted(f["projections"], key=lambda n: int(n) if n.isdigit() else -1)
+    ]
+    profile = _attr(f, "profile", "") or None
+    network = Network(
+        dt_ms=float(_attr(f, "dt_ms")),
+        populations=tuple(pop for _, pop in populations),
+        projections=tuple(projections),
+        profile=profile,
+        metadata=metadata,
+    ).validate()
+    check_network(network)
+    return network
+
+
+def _read_population(name: str, g: h5py.Group) -> tuple[int, Population]:
+    where = f"populations/{name}"
+    hw = {key: _dataset(g["hw_params"], key, f"{where}/hw_params") for key in g.get("hw_params", {})}
+    pop = Population(
+        name=name,
+        size=int(_attr(g, "size", where=where)),
+        kind=str(_attr(g, "kind", where=where)),
+        bias=_dataset(g, "bias", where),
+        hw_params=hw,
+        **{key: float(_attr(g, key, where=where)) for key in _POP_FLOATS},
+    )
+    return int(_attr(g, "index", where=where)), pop
+
+
+def _read_projection(name: str, g: h5py.Group) -> Projection:
+    where = f"projections/{name}"
+    hw = {
+        key.split("/", 1)[1]: int(value)
+        for key, value in g.attrs.items()
+        if key.startswith("hw_params/")
+    }
+    return Projection(
+        source=str(_attr(g, "source", where=where)),
+        target=str(_attr(g, "target", where=where)),
+        weights=_dataset(g, "weights", where),
+        delays=_dataset(g, "delays", where),
+        weight_scale=float(_attr(g, "weight_scale", where=where)),
+        hw_params=hw,
+    )
+
+
+_MISSING = object()
+
+
+def _attr(obj: h5py.HLObject, key: str, default: Any = _MISSING, *, where: str = "") -> Any:
+    if key not in obj.attrs:
+        if default is _MISSING:
+            raise ModelFileError(f"{where + '/' if where else ''}{key}: field is missing")
+        return default
+    value = obj.attrs[key]
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _dataset(g: h5py.Group, key: str, where: str) -> np.ndarray:
+    if key not in g or not isinstance(g[key], h5py.Dataset):
+        raise ModelFileError(f"{where}/{key}: field is missing")
+    return np.asarray(g[key][()])
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"metadata value of type {type(value).__name__} is not JSON-serialisable")
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__

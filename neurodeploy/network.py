@@ -1,0 +1,292 @@
+"""The network description every stage reads and writes.
+
+A :class:`Network` is a time step, an ordered tuple of :class:`Population` and a tuple of
+:class:`Projection`. The float model (``profile is None``) is what the trainer writes; a hardware
+model (``profile`` names a :mod:`neurodeploy.profiles` entry) holds integers for one target plus the
+scale factors that map them back to float units.
+
+Canonical time-step semantics (docs/ARCHITECTURE.md), per step ``t`` and non-input neuron::
+
+    I[t] = decay_syn * I[t-1] + sum_j w_ij * s_j[t - 1 - d_ij]
+    V[t] = decay_mem * V[t-1] + I[t] + bias
+    spike if V[t] > threshold, then V[t] = 0        (kind "lif"; "li" never spikes)
+
+The data model does no I/O and imports neither h5py nor numba.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from neurodeploy.errors import NetworkError
+
+__all__ = ["KINDS", "Network", "Population", "Projection", "decay_from_tau"]
+
+KINDS = ("input", "lif", "li")
+PopulationKind = Literal["input", "lif", "li"]
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
+
+
+def decay_from_tau(tau_ms: float, dt_ms: float) -> float:
+    """Per-step decay factor ``exp(-dt/tau)`` (unitless) for a time constant in ms."""
+    return math.exp(-dt_ms / tau_ms)
+
+
+def _frozen_mapping(values: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(values or {}))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Population:
+    """A group of neurons sharing one model.
+
+    Parameters
+    ----------
+    name : str
+        Unique within the network; letters, digits, ``_ . -``.
+    size : int
+        Number of neurons.
+    kind : {"input", "lif", "li"}
+        Spike source, spiking LIF, or non-spiking leaky integrator (readout).
+    decay_mem, decay_syn : float
+        Per-step decays of V and I (unitless, in [0, 1]); ``exp(-dt/tau)``.
+    threshold : float
+        Firing threshold in V units (lif only).
+    bias : ndarray, shape (size,)
+        Constant input added to V every step, in V units.
+    v_scale : float
+        Float V units per integer V unit (hardware models; 1.0 for float models).
+    hw_params : mapping of str to int ndarray
+        Integer parameters of the hardware profile (e.g. Loihi 2 ``du, dv, vth, bias_mant, bias_exp``),
+        each of shape (1,) or (size,). Empty for float models.
+    """
+
+    name: str
+    size: int
+    kind: PopulationKind
+    decay_mem: float = 1.0
+    decay_syn: float = 1.0
+    threshold: float = 1.0
+    bias: NDArray[np.float64] | None = None
+    v_scale: float = 1.0
+    hw_params: Mapping[str, NDArray[np.int64]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        bias = np.zeros(self.size) if self.bias is None else np.asarray(self.bias, dtype=np.float64)
+        object.__setattr__(self, "bias", bias)
+        hw = {k: np.atleast_1d(np.asarray(v)) for k, v in dict(self.hw_params).items()}
+        object.__setattr__(self, "hw_params", MappingProxyType(hw))
+
+    @property
+    def is_spiking(self) -> bool:
+        return self.kind == "lif"
+
+    def problems(self) -> list[str]:
+        """Structural problems of this population, one line each (empty when valid)."""
+        where = f"populations/{self.name}"
+        out: list[str] = []
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            out.append(f"{where}: name must match {_NAME.pattern}, got {self.name!r}")
+        if not isinstance(self.size, int | np.integer) or self.size < 1:
+            out.append(f"{where}/size must be an integer >= 1, got {self.size!r}")
+            return out
+        if self.kind not in KINDS:
+            out.append(f"{where}/kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        for key in ("decay_mem", "decay_syn"):
+            value = getattr(self, key)
+            if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+                out.append(f"{where}/{key} must be in [0, 1], got {value!r}")
+        if not math.isfinite(self.threshold):
+            out.append(f"{where}/threshold must be finite, got {self.threshold!r}")
+        if not (math.isfinite(self.v_scale) and self.v_scale > 0):
+            out.append(f"{where}/v_scale must be finite and > 0, got {self.v_scale!r}")
+        out += _check_array(f"{where}/bias", self.bias, (self.size,))
+        for key, value in self.hw_params.items():
+            if value.shape not in ((1,), (self.size,)):
+                out.append(
+                    f"{where}/hw_params/{key} must have shape (1,) or ({self.size},), "
+                    f"got {value.shape}"
+                )
+            elif not np.issubdtype(value.dtype, np.integer):
+                out.append(f"{where}/hw_params/{key} must be integer, got dtype {value.dtype}")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Projection:
+    """All synapses from one population onto another (``source == target`` for recurrent).
+
+    Parameters
+    ----------
+    source, target : str
+        Population names.
+    weights : ndarray, shape (n_post, n_pre)
+        Float weights in I units per spike, or integer hardware weights.
+    delays : ndarray, shape (n_post, n_pre)
+        Extra delay in time steps beyond the one-step latency; float while training,
+        non-negative integers in a hardware model.
+    weight_scale : float
+        Float weight per integer weight unit (hardware models; 1.0 for float models).
+    hw_params : mapping of str to int
+        Integer projection parameters of the hardware profile (e.g. Loihi 2 ``weight_exp``,
+        ``num_weight_bits``, ``sign_mode``). Empty for float models.
+    """
+
+    source: str
+    target: str
+    weights: NDArray[Any]
+    delays: NDArray[Any] | None = None
+    weight_scale: float = 1.0
+    hw_params: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        weights = np.asarray(self.weights)
+        object.__setattr__(self, "weights", weights)
+        if self.delays is None:
+            delays = np.zeros(weights.shape, dtype=weights.dtype if weights.ndim == 2 else float)
+        else:
+            delays = np.asarray(self.delays)
+        object.__setattr__(self, "delays", delays)
+        object.__setattr__(self, "hw_params", _frozen_mapping({k: int(v) for k, v in dict(self.hw_params).items()}))
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}->{self.target}"
+
+    @property
+    def is_recurrent(self) -> bool:
+        return self.source == self.target
+
+    @property
+    def max_delay(self) -> int:
+        """Largest delay in steps (rounded), 0 for an empty projection."""
+        return int(np.rint(self.delays.max())) if self.delays.size else 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Network:
+    """A spiking network: time step, populations in order, projections, metadata.
+
+    Parameters
+    ----------
+    dt_ms : float
+        Time step in ms.
+    populations : tuple of Population
+        In order; inputs first by convention.
+    projections : tuple of Projection
+    profile : str or None
+        Hardware profile name for a hardware model, None for a float model.
+    metadata : mapping
+        JSON-serialisable: dataset, training config, metrics, provenance.
+    """
+
+    dt_ms: float
+    populations: tuple[Population, ...]
+    projections: tuple[Projection, ...] = ()
+    profile: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "populations", tuple(self.populations))
+        object.__setattr__(self, "projections", tuple(self.projections))
+        object.__setattr__(self, "metadata", _frozen_mapping(self.metadata))
+
+    @property
+    def is_hardware(self) -> bool:
+        return self.profile is not None
+
+    def population(self, name: str) -> Population:
+        """The population called ``name``; NetworkError if there is none."""
+        for pop in self.populations:
+            if pop.name == name:
+                return pop
+        raise NetworkError(f"no population named {name!r}; have {[p.name for p in self.populations]}")
+
+    def index(self, name: str) -> int:
+        """Position of population ``name`` in :attr:`populations`."""
+        return [p.name for p in self.populations].index(name)
+
+    @property
+    def inputs(self) -> tuple[Population, ...]:
+        return tuple(p for p in self.populations if p.kind == "input")
+
+    def incoming(self, name: str) -> tuple[Projection, ...]:
+        """Projections whose target is ``name``, in network order."""
+        return tuple(p for p in self.projections if p.target == name)
+
+    def with_metadata(self, **updates: Any) -> Network:
+        """A copy with ``updates`` merged into the metadata."""
+        return replace(self, metadata={**self.metadata, **updates})
+
+    def problems(self) -> list[str]:
+        """Structural problems, one line each (empty when valid). Profile ranges are not checked
+        here; see :func:`neurodeploy.profiles.check_network`."""
+        out: list[str] = []
+        if not (isinstance(self.dt_ms, float | int) and math.isfinite(self.dt_ms) and self.dt_ms > 0):
+            out.append(f"dt_ms must be finite and > 0, got {self.dt_ms!r}")
+        if not self.populations:
+            out.append("populations: a network needs at least one population")
+        names = [p.name for p in self.populations]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            out.append(f"populations/{name}: name is used more than once")
+        for pop in self.populations:
+            out += pop.problems()
+        sizes = {p.name: p.size for p in self.populations}
+        kinds = {p.name: p.kind for p in self.populations}
+        seen: set[tuple[str, str]] = set()
+        for i, proj in enumerate(self.projections):
+            where = f"projections/{i} ({proj.name})"
+            unknown = [n for n in (proj.source, proj.target) if n not in sizes]
+            if unknown:
+                out.append(f"{where}: unknown population {unknown[0]!r}; known: {', '.join(names)}")
+                continue
+            if kinds[proj.target] == "input":
+                out.append(f"{where}: target {proj.target!r} is an input population")
+            if (proj.source, proj.target) in seen:
+                out.append(f"{where}: a second projection between the same populations")
+            seen.add((proj.source, proj.target))
+            shape = (sizes[proj.target], sizes[proj.source])
+            out += _check_array(f"{where}/weights", proj.weights, shape)
+            out += _check_array(f"{where}/delays", proj.delays, shape)
+            if proj.delays.shape == shape and np.isfinite(proj.delays).all() and (proj.delays < 0).any():
+                out.append(f"{where}/delays must be >= 0 steps, got min {proj.delays.min()}")
+            if not (math.isfinite(proj.weight_scale) and proj.weight_scale > 0):
+                out.append(f"{where}/weight_scale must be finite and > 0, got {proj.weight_scale!r}")
+            if self.is_hardware:
+                for key in ("weights", "delays"):
+                    value = getattr(proj, key)
+                    if value.shape == shape and not _is_integral(value):
+                        out.append(f"{where}/{key} must be integers in a hardware model")
+        return out
+
+    def validate(self) -> Network:
+        """Return self, or raise NetworkError listing every structural problem (one per line)."""
+        problems = self.problems()
+        if problems:
+            raise NetworkError("\n".join(problems))
+        return self
+
+
+def _check_array(where: str, value: NDArray[Any], shape: tuple[int, ...]) -> list[str]:
+    if value.shape != shape:
+        return [f"{where} must have shape {shape}, got {value.shape}"]
+    if not (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
+        return [f"{where} must be numeric, got dtype {value.dtype}"]
+    if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
+        bad = np.argwhere(~np.isfinite(value))[0]
+        return [f"{where} must be finite, got {value[tuple(bad)]} at index {tuple(int(i) for i in bad)}"]
+    return []
+
+
+def _is_integral(value: NDArray[Any]) -> bool:
+    if np.issubdtype(value.dtype, np.integer):
+        return True
+    return bool(np.isfinite(value).all() and (np.rint(value) == value).all())
