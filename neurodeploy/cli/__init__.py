@@ -1,0 +1,38 @@
+"""The ``neurodeploy`` command line: thin commands over library functions.
+
+Each command module registers its commands on :data:`neurodeploy.cli._app.app`. Errors a user can
+fix (:class:`~neurodeploy.errors.NeurodeployError`) print ``error: <message>`` on stderr and exit
+with code 1; usage errors exit with 2 (click); tracebacks appear only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from neurodeploy.cli import inspect as _inspect  # noqa: F401  (registers commands)
+from neurodeploy.cli import verify as _verify  # noqa: F401
+from neurodeploy.cli._app import app, debug_enabled
+from neurodeploy.errors import NeurodeployError
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``neurodeploy`` console script."""
+    try:
+        code = app(args=argv, prog_name="neurodeploy", standalone_mode=False)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(1)
+    except NeurodeployError as exc:
+        if debug_enabled():
+            raise
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"error: {line}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

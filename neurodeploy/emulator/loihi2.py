@@ -1,0 +1,188 @@
+"""Bit-accurate Loihi 2 emulator: packs a ``loihi2`` hardware model for the Numba kernel.
+
+Arithmetic (Lava 0.10.0 ``fixed_pt``: ``PyLifModelBitAcc``, ``PyDenseModelBitAcc``,
+``PyDelayDenseModelBitAcc``), per step ``t`` (Lava ``time_step = t + 1``):
+
+1. ``a_in`` = int32 sum of every incoming projection's oldest delay slot.
+2. ``u = wrap24(int32(trunc0(u * (4095 - du) / 4096)) + int32(a_in << 6))``, wrapped once at ±2^23.
+3. ``v = clip(int32(trunc0(v * (4096 - dv) / 4096) + u + (bias_mant << bias_exp)), ±(2^23 - 1))``.
+4. spike if ``v > vth << 6``; then ``v = 0`` (u is not reset).
+5. Every projection sums the weights of this step's spikes per delay ``d`` and post neuron,
+   applies ``weight_exp`` to each sum (``<<``, or floor ``>>``) and adds it, int32-wrapped, into
+   the slot that is sent at step ``t + 1 + d``.
+
+Weights first go through Lava's preprocessing (:func:`effective_weights`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from neurodeploy.emulator.loihi2_kernels import loihi2_run
+from neurodeploy.errors import NetworkError
+from neurodeploy.network import Network, Projection
+from neurodeploy.profiles import check_network
+from neurodeploy.records import PopulationRecord, Recording
+from neurodeploy.spikes import SpikeData
+
+__all__ = ["SIGN_MODES", "effective_weights", "infer_sign_mode", "run_loihi2"]
+
+# lava.utils.weightutils.SignMode values; 0 means "infer from the weights" (Lava's default).
+SIGN_MODES = {1: "mixed", 2: "excitatory", 3: "inhibitory"}
+MIXED, EXCITATORY, INHIBITORY = 1, 2, 3
+
+
+def infer_sign_mode(weights: NDArray[np.integer]) -> int:
+    """Lava's rule: excitatory if no weight is negative (all-zero included), inhibitory if none
+    is positive, mixed otherwise."""
+    if weights.size == 0 or weights.min() >= 0:
+        return EXCITATORY
+    if weights.max() <= 0:
+        return INHIBITORY
+    return MIXED
+
+
+def effective_weights(
+    weights: NDArray[np.integer], num_weight_bits: int, sign_mode: int = 0
+) -> NDArray[np.int64]:
+    """The integer weights Lava's Dense actually uses, shape of ``weights``.
+
+    Clip to 8 bits for the sign mode (mixed [-256, 255], excitatory [0, 255], inhibitory [-255, 0]),
+    then drop the low ``8 - num_weight_bits + is_mixed`` bits with a floor (of the magnitude for
+    inhibitory weights).
+    """
+    mode = sign_mode or infer_sign_mode(weights)
+    w = np.asarray(weights, dtype=np.int64)
+    if mode == INHIBITORY:
+        w = -w
+    low = -256 if mode == MIXED else 0
+    w = np.clip(w, low, 255)
+    drop = 8 - num_weight_bits + (1 if mode == MIXED else 0)
+    w = (w >> drop) << drop
+    return -w if mode == INHIBITORY else w
+
+
+def run_loihi2(
+    network: Network, inputs: SpikeData, *, record_v: bool = True, record_u: bool = False
+) -> Recording:
+    """Emulate ``network`` (profile ``loihi2``) on every sample of ``inputs``.
+
+    Parameters
+    ----------
+    network : Network
+        Hardware model for the ``loihi2`` profile.
+    inputs : SpikeData
+        Channels are the input populations' neurons concatenated in network order.
+    record_v, record_u : bool
+        Also record v (after reset) and u, int32.
+
+    Returns
+    -------
+    Recording
+        Per non-input population: spikes uint8 and optionally v, u int32, each
+        (n_samples, n_steps, size).
+    """
+    if network.profile != "loihi2":
+        raise NetworkError(f"profile must be 'loihi2' for the Loihi 2 emulator, got {network.profile!r}")
+    check_network(network)
+    packed = _pack(network, inputs)
+    neurons = [p for p in network.populations if p.kind != "input"]
+    n_neurons = sum(p.size for p in neurons)
+    n_samples, n_steps = len(inputs), inputs.n_steps
+    shape = (n_samples, n_steps, n_neurons)
+    spikes = np.zeros(shape, np.uint8)
+    v = np.zeros(shape if record_v else (n_samples, 0, 0), np.int32)
+    u = np.zeros(shape if record_u else (n_samples, 0, 0), np.int32)
+    loihi2_run(*packed, spikes, v, u)
+    out: dict[str, PopulationRecord] = {}
+    start = 0
+    for pop in neurons:
+        sl = slice(start, start + pop.size)
+        out[pop.name] = PopulationRecord(
+            spikes=spikes[:, :, sl],
+            v=v[:, :, sl] if record_v else None,
+            u=u[:, :, sl] if record_u else None,
+        )
+        start += pop.size
+    return out
+
+
+def _pack(network: Network, inputs: SpikeData) -> tuple[NDArray[np.int64], ...]:
+    """Arrays of :func:`loihi2_run` for ``network`` and ``inputs`` (events, offsets, neurons,
+    projections, synapse pointers, synapses)."""
+    in_offset, neuron_offset = {}, {}
+    n_inputs = n_neurons = 0
+    for pop in network.populations:
+        if pop.kind == "input":
+            in_offset[pop.name] = n_inputs
+            n_inputs += pop.size
+        else:
+            neuron_offset[pop.name] = n_neurons
+            n_neurons += pop.size
+    if inputs.n_channels != n_inputs:
+        raise NetworkError(
+            f"inputs have {inputs.n_channels} channels but the network's input populations have "
+            f"{n_inputs} neurons"
+        )
+    inputs.validate("inputs")
+
+    neuron_params = np.zeros((n_neurons, 4), np.int64)
+    for pop in network.populations:
+        if pop.kind == "input":
+            continue
+        hw = {k: np.broadcast_to(np.asarray(x, np.int64), (pop.size,)) for k, x in pop.hw_params.items()}
+        sl = slice(neuron_offset[pop.name], neuron_offset[pop.name] + pop.size)
+        neuron_params[sl, 0] = 4095 - hw["du"]
+        neuron_params[sl, 1] = 4096 - hw["dv"]
+        neuron_params[sl, 2] = hw["vth"] << 6
+        neuron_params[sl, 3] = _bias(hw["bias_mant"], hw["bias_exp"])
+
+    proj_info = np.zeros((len(network.projections), 5), np.int64)
+    rows = []  # (source, proj, post, weight, delay)
+    buf_offset = 0
+    for p, proj in enumerate(network.projections):
+        n_post = network.population(proj.target).size
+        delays = np.rint(proj.delays).astype(np.int64)
+        n_slots = int(delays.max()) + 1 if delays.size else 1
+        proj_info[p] = (neuron_offset[proj.target], n_post, n_slots, buf_offset, proj.hw_params["weight_exp"])
+        buf_offset += n_slots * n_post
+        rows.append(_synapses(network, proj, p, delays, in_offset, neuron_offset, n_inputs))
+    syn = np.concatenate(rows) if rows else np.zeros((0, 5), np.int64)
+    order = np.argsort(syn[:, 0], kind="stable")
+    syn = syn[order]
+    syn_ptr = np.searchsorted(syn[:, 0], np.arange(n_inputs + n_neurons + 1)).astype(np.int64)
+    syn_data = np.ascontiguousarray(syn[:, 1:])
+    events = np.stack([inputs.steps, inputs.units], axis=1).astype(np.int64)
+    return events, inputs.offsets, neuron_params, proj_info, syn_ptr, syn_data
+
+
+def _synapses(
+    network: Network,
+    proj: Projection,
+    p: int,
+    delays: NDArray[np.int64],
+    in_offset: dict[str, int],
+    neuron_offset: dict[str, int],
+    n_inputs: int,
+) -> NDArray[np.int64]:
+    weights = effective_weights(
+        np.rint(proj.weights).astype(np.int64),
+        proj.hw_params["num_weight_bits"],
+        proj.hw_params.get("sign_mode", 0),
+    )
+    post, pre = np.nonzero(weights)
+    source_pop = network.population(proj.source)
+    if source_pop.kind == "input":
+        source = in_offset[proj.source] + pre
+    else:
+        source = n_inputs + neuron_offset[proj.source] + pre
+    return np.stack(
+        [source, np.full_like(post, p), post, weights[post, pre], delays[post, pre]], axis=1
+    ).astype(np.int64)
+
+
+def _bias(bias_mant: NDArray[np.int64], bias_exp: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``bias_mant << bias_exp`` (floor ``>>`` for a negative exponent), as Lava computes it in int32."""
+    shifted = np.where(bias_exp >= 0, bias_mant << np.maximum(bias_exp, 0), bias_mant >> np.maximum(-bias_exp, 0))
+    return ((shifted + 2**31) % 2**32) - 2**31
