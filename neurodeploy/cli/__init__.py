@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
-
 from neurodeploy.cli import inspect as _inspect  # noqa: F401  (registers commands)
 from neurodeploy.cli import verify as _verify  # noqa: F401
 from neurodeploy.cli._app import app, debug_enabled
@@ -20,19 +18,12 @@ __all__ = ["app", "main"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``neurodeploy`` console script."""
+    """Entry point of the ``neurodeploy`` console script (exits; never returns)."""
     try:
-        code = app(args=argv, prog_name="neurodeploy", standalone_mode=False)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(1)
+        app(args=argv, prog_name="neurodeploy")  # exits itself: 0, 2 for usage errors, or Exit codes
     except NeurodeployError as exc:
         if debug_enabled():
             raise
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"error: {line}", file=sys.stderr)
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)

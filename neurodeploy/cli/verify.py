@@ -1,0 +1,59 @@
+"""``neurodeploy verify``: does a backend reproduce the bit-accurate emulator?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from tqdm import tqdm
+
+from neurodeploy.cli._app import app, emit_json, say
+from neurodeploy.errors import ConfigError
+from neurodeploy.files import read_network
+from neurodeploy.verification import check_agreement, random_inputs, random_networks
+
+
+@app.command()
+def verify(
+    model: Annotated[
+        Path | None, typer.Argument(help="Hardware model to check (omit with --random-networks).")
+    ] = None,
+    against: Annotated[str, typer.Option(help="Backend to compare with the emulator.")] = "lava",
+    random_networks_count: Annotated[
+        int, typer.Option("--random-networks", min=0, help="Check N random Loihi 2 networks.")
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for networks and inputs.")] = 0,
+    samples: Annotated[int, typer.Option(min=1, help="Random input samples per network.")] = 2,
+    steps: Annotated[int, typer.Option(min=1, help="Time steps per sample.")] = 64,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Run the emulator and a backend on the same networks and inputs and compare spikes and v at
+    every step. Exit code 0 only with no mismatch."""
+    from neurodeploy.backends import get_backend
+
+    if (model is None) == (random_networks_count == 0):
+        raise ConfigError("verify: give either a MODEL file or --random-networks N (N >= 1)")
+    backend = get_backend(against)
+    if model is not None:
+        network = read_network(model)
+        rng = np.random.default_rng(seed)
+        cases = iter([(str(model), network, random_inputs(rng, network, n_samples=samples, n_steps=steps))])
+        total = 1
+    else:
+        cases = random_networks(seed, random_networks_count, n_steps=steps, n_samples=samples)
+        total = random_networks_count
+    with tqdm(total=total, desc=f"emulator vs {against}", unit="net", disable=as_json) as bar:
+        report = check_agreement(cases, backend.run, against=against, progress=bar.update)
+    document = report.to_json() | {"seed": seed}
+    if as_json:
+        emit_json(document)
+    else:
+        say(
+            f"{report.networks} networks, {report.samples} samples, {report.steps} sample-steps, "
+            f"{report.spikes} spikes compared: {len(report.mismatches)} mismatches"
+        )
+        for m in report.mismatches[:1]:
+            say(f"first mismatch: network {m['network']}: {m['text']}")
+    raise typer.Exit(0 if report.ok else 1)
