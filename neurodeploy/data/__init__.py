@@ -1,0 +1,94 @@
+"""Datasets as spike trains on the step grid: one entry point, :func:`load_dataset`.
+
+Specs:
+
+- ``yinyang:train|validation|test``: reference Yin-Yang, latency-coded (:mod:`.yinyang`)
+- ``shd:PATH``: any file in the SHD/SSC layout, binned at ``dt_ms`` (:mod:`.shd`)
+- ``seqdetect:train|test``: order-of-two-spikes task of MKN25 (:mod:`.seqdetect`)
+- ``digits:train|test``: scikit-learn 8x8 digits, latency-coded (:mod:`.digits`)
+
+Every loader returns a :class:`Dataset` whose ``spikes`` is a :class:`neurodeploy.spikes.SpikeData`.
+Time-grid rules are in :mod:`.base`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from neurodeploy.data import digits, seqdetect, shd, yinyang
+from neurodeploy.data.base import Dataset, check_int, n_steps_for
+from neurodeploy.errors import ConfigError
+
+__all__ = ["SPECS", "Dataset", "load_dataset", "n_steps_for"]
+
+_LOADERS: dict[str, Callable[..., Dataset]] = {
+    "yinyang": yinyang.load,
+    "shd": shd.load,
+    "seqdetect": seqdetect.load,
+    "digits": digits.load,
+}
+#: Accepted spec forms, for messages and help texts.
+SPECS = "yinyang:train|validation|test, shd:PATH, seqdetect:train|test, digits:train|test"
+_COMMON = {"dt_ms", "t_max_ms", "seed"}
+
+
+def _options(kind: str) -> list[str]:
+    params = inspect.signature(_LOADERS[kind]).parameters.values()
+    return [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in _COMMON]
+
+
+def load_dataset(
+    spec: str,
+    *,
+    dt_ms: float,
+    t_max_ms: float | None = None,
+    seed: int = 0,
+    **options: Any,
+) -> Dataset:
+    """Load the dataset named by ``spec`` as spikes binned at ``dt_ms``.
+
+    Parameters
+    ----------
+    spec : str
+        ``kind:argument``, one of :data:`SPECS`.
+    dt_ms : float, ms
+        Time step.
+    t_max_ms : float, ms, optional
+        Trial length (``n_steps = ceil(t_max_ms / dt_ms)``); each dataset's default when None.
+    seed : int
+        Random seed of generated datasets (Yin-Yang, sequence detection); files and the fixed
+        digits split ignore it.
+    **options
+        Dataset-specific keyword options (see each loader, e.g. ``bias=True`` for Yin-Yang).
+
+    Raises
+    ------
+    ConfigError
+        Bad spec, unknown option or bad value, missing file.
+    ModelFileError
+        A file whose content breaks the SHD layout.
+    """
+    if not isinstance(spec, str) or ":" not in spec:
+        raise ConfigError(f"dataset spec must be one of {SPECS}, got {spec!r}")
+    kind, _, argument = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind not in _LOADERS:
+        raise ConfigError(
+            f"dataset spec {spec!r}: unknown dataset {kind!r}; expected one of {SPECS}"
+        )
+    if not argument:
+        raise ConfigError(
+            f"dataset spec {spec!r}: missing split or path after ':'; expected one of {SPECS}"
+        )
+    allowed = _options(kind)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"dataset {spec!r}: unknown option(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(allowed) or 'none'}"
+        )
+    n_steps_for(1.0 if t_max_ms is None else t_max_ms, dt_ms)  # checks both values
+    seed = check_int("seed", seed, minimum=0, where=f"dataset {spec!r}")
+    return _LOADERS[kind](argument, dt_ms=float(dt_ms), t_max_ms=t_max_ms, seed=seed, **options)
