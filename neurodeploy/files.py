@@ -37,7 +37,7 @@ FORMAT_VERSION = 1
 _POP_FLOATS = ("decay_mem", "decay_syn", "threshold", "v_scale")
 
 
-class atomic_path:  # noqa: N801 - used like a function in a with-statement
+class atomic_path:
     """Context manager yielding a temporary path beside ``path``; renamed onto it on success.
 
     A crash or exception leaves ``path`` untouched and removes the temporary file.
@@ -48,7 +48,9 @@ class atomic_path:  # noqa: N801 - used like a function in a with-statement
 
     def __enter__(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+        )
         os.close(fd)
         self.tmp = Path(tmp)
         return self.tmp
@@ -70,7 +72,9 @@ def write_network(network: Network, path: str | os.PathLike[str]) -> Path:
         f.attrs["format_version"] = FORMAT_VERSION
         f.attrs["dt_ms"] = float(network.dt_ms)
         f.attrs["profile"] = network.profile or ""
-        f.attrs["metadata"] = json.dumps(dict(network.metadata), sort_keys=True, default=_json_default)
+        f.attrs["metadata"] = json.dumps(
+            dict(network.metadata), sort_keys=True, default=_json_default
+        )
         pops = f.create_group("populations")
         for index, pop in enumerate(network.populations):
             g = pops.create_group(pop.name)
@@ -127,7 +131,9 @@ def read_network(path: str | os.PathLike[str]) -> Network:
 def _read(f: h5py.File) -> Network:
     fmt = _attr(f, "format", "")
     if fmt != FORMAT:
-        raise ModelFileError(f"format must be {FORMAT!r}, got {fmt!r} (not a neurodeploy model file)")
+        raise ModelFileError(
+            f"format must be {FORMAT!r}, got {fmt!r} (not a neurodeploy model file)"
+        )
     version = _attr(f, "format_version", "")
     if version != FORMAT_VERSION:
         raise ModelFileError(
@@ -161,7 +167,9 @@ def _read(f: h5py.File) -> Network:
 
 def _read_population(name: str, g: h5py.Group) -> tuple[int, Population]:
     where = f"populations/{name}"
-    hw = {key: _dataset(g["hw_params"], key, f"{where}/hw_params") for key in g.get("hw_params", {})}
+    hw = {
+        key: _dataset(g["hw_params"], key, f"{where}/hw_params") for key in g.get("hw_params", {})
+    }
     pop = Population(
         name=name,
         size=int(_attr(g, "size", where=where)),

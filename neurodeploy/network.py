@@ -155,7 +155,9 @@ class Projection:
         else:
             delays = np.asarray(self.delays)
         object.__setattr__(self, "delays", delays)
-        object.__setattr__(self, "hw_params", _frozen_mapping({k: int(v) for k, v in dict(self.hw_params).items()}))
+        object.__setattr__(
+            self, "hw_params", _frozen_mapping({k: int(v) for k, v in dict(self.hw_params).items()})
+        )
 
     @property
     def name(self) -> str:
@@ -208,7 +210,9 @@ class Network:
         for pop in self.populations:
             if pop.name == name:
                 return pop
-        raise NetworkError(f"no population named {name!r}; have {[p.name for p in self.populations]}")
+        raise NetworkError(
+            f"no population named {name!r}; have {[p.name for p in self.populations]}"
+        )
 
     def index(self, name: str) -> int:
         """Position of population ``name`` in :attr:`populations`."""
@@ -230,7 +234,9 @@ class Network:
         """Structural problems, one line each (empty when valid). Profile ranges are not checked
         here; see :func:`neurodeploy.profiles.check_network`."""
         out: list[str] = []
-        if not (isinstance(self.dt_ms, float | int) and math.isfinite(self.dt_ms) and self.dt_ms > 0):
+        if not (
+            isinstance(self.dt_ms, float | int) and math.isfinite(self.dt_ms) and self.dt_ms > 0
+        ):
             out.append(f"dt_ms must be finite and > 0, got {self.dt_ms!r}")
         if not self.populations:
             out.append("populations: a network needs at least one population")
@@ -256,10 +262,16 @@ class Network:
             shape = (sizes[proj.target], sizes[proj.source])
             out += _check_array(f"{where}/weights", proj.weights, shape)
             out += _check_array(f"{where}/delays", proj.delays, shape)
-            if proj.delays.shape == shape and np.isfinite(proj.delays).all() and (proj.delays < 0).any():
+            if (
+                proj.delays.shape == shape
+                and np.isfinite(proj.delays).all()
+                and (proj.delays < 0).any()
+            ):
                 out.append(f"{where}/delays must be >= 0 steps, got min {proj.delays.min()}")
             if not (math.isfinite(proj.weight_scale) and proj.weight_scale > 0):
-                out.append(f"{where}/weight_scale must be finite and > 0, got {proj.weight_scale!r}")
+                out.append(
+                    f"{where}/weight_scale must be finite and > 0, got {proj.weight_scale!r}"
+                )
             if self.is_hardware:
                 for key in ("weights", "delays"):
                     value = getattr(proj, key)
@@ -282,7 +294,9 @@ def _check_array(where: str, value: NDArray[Any], shape: tuple[int, ...]) -> lis
         return [f"{where} must be numeric, got dtype {value.dtype}"]
     if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
         bad = np.argwhere(~np.isfinite(value))[0]
-        return [f"{where} must be finite, got {value[tuple(bad)]} at index {tuple(int(i) for i in bad)}"]
+        return [
+            f"{where} must be finite, got {value[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
+        ]
     return []
 
 

@@ -85,7 +85,9 @@ class SpikeData:
         )
 
     @classmethod
-    def from_dense(cls, raster: NDArray[np.generic], labels: NDArray[np.integer] | None = None) -> SpikeData:
+    def from_dense(
+        cls, raster: NDArray[np.generic], labels: NDArray[np.integer] | None = None
+    ) -> SpikeData:
         """Build from a raster ``[sample, step, channel]`` (non-zero = spike)."""
         raster = np.asarray(raster)
         n_samples, n_steps, n_channels = raster.shape
@@ -119,12 +121,20 @@ class SpikeData:
     def problems(self, where: str = "spikes") -> list[str]:
         """Consistency problems, one line each (empty when valid)."""
         out = []
-        if self.offsets[0] != 0 or (np.diff(self.offsets) < 0).any() or self.offsets[-1] != len(self.steps):
+        if (
+            self.offsets[0] != 0
+            or (np.diff(self.offsets) < 0).any()
+            or self.offsets[-1] != len(self.steps)
+        ):
             out.append(f"{where}/offsets must rise from 0 to n_events={len(self.steps)}")
         if len(self.units) != len(self.steps):
-            out.append(f"{where}/units must have one entry per event ({len(self.steps)}), got {len(self.units)}")
+            out.append(
+                f"{where}/units must have one entry per event ({len(self.steps)}), got {len(self.units)}"
+            )
         if len(self.steps) and (self.steps.min() < 0 or self.steps.max() >= self.n_steps):
-            out.append(f"{where}/steps must be in [0, {self.n_steps - 1}], got {self.steps.min()}..{self.steps.max()}")
+            out.append(
+                f"{where}/steps must be in [0, {self.n_steps - 1}], got {self.steps.min()}..{self.steps.max()}"
+            )
         if len(self.units) and (self.units.min() < 0 or self.units.max() >= self.n_channels):
             out.append(
                 f"{where}/units must be in [0, {self.n_channels - 1}], got {self.units.min()}..{self.units.max()}"

@@ -54,7 +54,12 @@ def random_loihi2_network(
         size = int(rng.integers(1, max_size + 1))
         kind = "li" if layer == n_layers - 1 and rng.random() < 0.3 else "lif"
         pops.append(
-            Population(name=f"layer{layer}", size=size, kind=kind, hw_params=_neuron_params(rng, size, regime))
+            Population(
+                name=f"layer{layer}",
+                size=size,
+                kind=kind,
+                hw_params=_neuron_params(rng, size, regime),
+            )
         )
         projs.append(_projection(rng, pops[-2], pops[-1], max_delay, regime))
         is_recurrent = rng.random() < 0.4 if recurrent is None else recurrent
@@ -119,12 +124,21 @@ def _projection(
     if rng.random() < 0.3:
         hw["sign_mode"] = int(rng.integers(0, 4))  # may disagree with the weights: Lava clips
     return Projection(
-        source=source.name, target=target.name, weights=weights.astype(np.int64), delays=delays, hw_params=hw
+        source=source.name,
+        target=target.name,
+        weights=weights.astype(np.int64),
+        delays=delays,
+        hw_params=hw,
     )
 
 
 def random_inputs(
-    rng: np.random.Generator, network: Network, *, n_samples: int, n_steps: int, rate: float | None = None
+    rng: np.random.Generator,
+    network: Network,
+    *,
+    n_samples: int,
+    n_steps: int,
+    rate: float | None = None,
 ) -> SpikeData:
     """Bernoulli spike trains for the network's input populations (rate per step drawn if None)."""
     n_in = sum(p.size for p in network.inputs)

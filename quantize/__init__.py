@@ -1,0 +1,82 @@
+"""Quantization: map a float network onto a hardware profile and report what changed.
+
+:func:`quantize` is the one entry point; each profile contributes a mapping function in
+:data:`MAPPERS` (adding a target adds a mapper, never a branch in shared code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from neurodeploy.quantize.calibration import Calibration
+from neurodeploy.quantize.loihi2 import map_loihi2
+from neurodeploy.quantize.report import build_report
+
+from neurodeploy.errors import ConfigError
+from neurodeploy.network import Network
+from neurodeploy.spikes import SpikeData
+
+__all__ = ["MAPPERS", "QuantizationResult", "quantize"]
+
+MAPPERS: dict[str, Callable[..., tuple[Network, dict]]] = {"loihi2": map_loihi2}
+ON_OVERFLOW = ("error", "clamp")
+
+
+@dataclass(frozen=True)
+class QuantizationResult:
+    """A hardware model and the report of every decision that produced it."""
+
+    hardware: Network
+    report: dict[str, Any]
+
+
+def quantize(
+    network: Network,
+    target: str,
+    *,
+    calibration: SpikeData | None = None,
+    on_overflow: str = "error",
+) -> QuantizationResult:
+    """Map float ``network`` onto profile ``target``.
+
+    Parameters
+    ----------
+    network : Network
+        Float model.
+    target : str
+        A key of :data:`MAPPERS`.
+    calibration : SpikeData, optional
+        Samples (with labels, for accuracy) on which scales are chosen and float and emulated
+        behaviour are compared. Without them every synapse counts equally and the report has no
+        activity comparison.
+    on_overflow : {"error", "clamp"}
+        Delays beyond the target's range: refuse (default) or clamp.
+
+    Returns
+    -------
+    QuantizationResult
+    """
+    if network.is_hardware:
+        raise ConfigError(f"quantize expects a float model, got a {network.profile} hardware model")
+    mapper = MAPPERS.get(target)
+    if mapper is None:
+        raise ConfigError(f"target must be one of {', '.join(sorted(MAPPERS))}, got {target!r}")
+    if on_overflow not in ON_OVERFLOW:
+        raise ConfigError(
+            f"on_overflow must be one of {', '.join(ON_OVERFLOW)}, got {on_overflow!r}"
+        )
+    network.validate()
+    float_recording = None
+    if calibration is None:
+        stats = Calibration.uniform(network)
+    else:
+        from neurodeploy.trainer.simulate import simulate
+
+        float_recording = simulate(network, calibration)
+        stats = Calibration.from_recording(network, calibration, float_recording)
+    hardware, decisions = mapper(network, stats, on_overflow=on_overflow)
+    report = build_report(network, hardware, decisions, calibration, float_recording)
+    hardware = hardware.with_metadata(quantization=report["summary"])
+    return QuantizationResult(hardware=hardware, report=report)

@@ -18,12 +18,26 @@ def loihi2_network(**overrides) -> Network:
             Population(name="out", size=2, kind="li", hw_params=out_hw),
         ),
         projections=(
-            Projection(source="input", target="hidden", weights=np.arange(12).reshape(4, 3) * 10,
-                       delays=np.arange(12).reshape(4, 3) % 5, hw_params=proj_hw),
-            Projection(source="hidden", target="hidden", weights=-np.eye(4, dtype=np.int64) * 20,
-                       hw_params=proj_hw),
-            Projection(source="hidden", target="out", weights=np.ones((2, 4), np.int64) * 7,
-                       delays=np.full((2, 4), 62), hw_params=proj_hw),
+            Projection(
+                source="input",
+                target="hidden",
+                weights=np.arange(12).reshape(4, 3) * 10,
+                delays=np.arange(12).reshape(4, 3) % 5,
+                hw_params=proj_hw,
+            ),
+            Projection(
+                source="hidden",
+                target="hidden",
+                weights=-np.eye(4, dtype=np.int64) * 20,
+                hw_params=proj_hw,
+            ),
+            Projection(
+                source="hidden",
+                target="out",
+                weights=np.ones((2, 4), np.int64) * 7,
+                delays=np.full((2, 4), 62),
+                hw_params=proj_hw,
+            ),
         ),
         metadata={"seed": 1, "note": "fixture"},
     )
@@ -43,12 +57,18 @@ def float_network() -> Network:
         dt_ms=0.5,
         populations=(
             Population(name="input", size=5, kind="input"),
-            Population(name="hidden", size=7, kind="lif", decay_mem=0.97, decay_syn=0.9, threshold=1.0),
+            Population(
+                name="hidden", size=7, kind="lif", decay_mem=0.97, decay_syn=0.9, threshold=1.0
+            ),
             Population(name="output", size=3, kind="li", decay_mem=0.97, decay_syn=0.9),
         ),
         projections=(
-            Projection(source="input", target="hidden", weights=rng.normal(size=(7, 5)),
-                       delays=rng.uniform(0, 10, (7, 5))),
+            Projection(
+                source="input",
+                target="hidden",
+                weights=rng.normal(size=(7, 5)),
+                delays=rng.uniform(0, 10, (7, 5)),
+            ),
             Projection(source="hidden", target="output", weights=rng.normal(size=(3, 7))),
         ),
         metadata={"config": {"lr": 1e-3}},

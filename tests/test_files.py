@@ -20,14 +20,24 @@ def _assert_same(a: Network, b: Network) -> None:
     assert [p.name for p in a.populations] == [p.name for p in b.populations]
     for pa, pb in zip(a.populations, b.populations, strict=True):
         assert (pa.size, pa.kind, pa.decay_mem, pa.decay_syn, pa.threshold, pa.v_scale) == (
-            pb.size, pb.kind, pb.decay_mem, pb.decay_syn, pb.threshold, pb.v_scale)
+            pb.size,
+            pb.kind,
+            pb.decay_mem,
+            pb.decay_syn,
+            pb.threshold,
+            pb.v_scale,
+        )
         np.testing.assert_array_equal(pa.bias, pb.bias)
         assert pa.hw_params.keys() == pb.hw_params.keys()
         for k in pa.hw_params:
             np.testing.assert_array_equal(pa.hw_params[k], pb.hw_params[k])
     for qa, qb in zip(a.projections, b.projections, strict=True):
         assert (qa.source, qa.target, qa.weight_scale, dict(qa.hw_params)) == (
-            qb.source, qb.target, qb.weight_scale, dict(qb.hw_params))
+            qb.source,
+            qb.target,
+            qb.weight_scale,
+            dict(qb.hw_params),
+        )
         np.testing.assert_array_equal(qa.weights, qb.weights)
         np.testing.assert_array_equal(qa.delays, qb.delays)
 
@@ -40,8 +50,9 @@ def test_float_and_hardware_models_round_trip(tmp_path, float_network, hw_networ
 
 @settings(max_examples=40, deadline=None)
 @given(
-    weights=hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)),
-                       elements=st.floats(-1e6, 1e6)),
+    weights=hnp.arrays(
+        np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=st.floats(-1e6, 1e6)
+    ),
     decay=st.floats(0, 1),
     dt=st.floats(1e-3, 10),
 )
@@ -49,9 +60,13 @@ def test_any_float_network_round_trips_exactly(tmp_path_factory, weights, decay,
     n_post, n_pre = weights.shape
     net = Network(
         dt_ms=dt,
-        populations=(Population(name="a", size=n_pre, kind="input"),
-                     Population(name="b", size=n_post, kind="lif", decay_mem=decay, decay_syn=decay)),
-        projections=(Projection(source="a", target="b", weights=weights, delays=np.abs(weights) % 7),),
+        populations=(
+            Population(name="a", size=n_pre, kind="input"),
+            Population(name="b", size=n_post, kind="lif", decay_mem=decay, decay_syn=decay),
+        ),
+        projections=(
+            Projection(source="a", target="b", weights=weights, delays=np.abs(weights) % 7),
+        ),
     )
     path = tmp_path_factory.mktemp("rt") / "m.h5"
     _assert_same(net, read_network(write_network(net, path)))
@@ -109,6 +124,7 @@ def test_wrong_shape(tmp_path, hw_network):
     def fn(f):
         del f["projections/0/delays"]
         f["projections/0"].create_dataset("delays", data=np.zeros((2, 2), np.int64))
+
     assert "delays must have shape (4, 3), got (2, 2)" in _error(_mutate(tmp_path, hw_network, fn))
 
 
@@ -116,6 +132,7 @@ def test_wrong_shape(tmp_path, hw_network):
 def test_non_finite_values(tmp_path, float_network, value):
     def fn(f):
         f["projections/1/weights"][0, 0] = value
+
     msg = _error(_mutate(tmp_path, float_network, fn))
     assert "weights must be finite" in msg and "(0, 0)" in msg
 
@@ -123,6 +140,7 @@ def test_non_finite_values(tmp_path, float_network, value):
 def test_negative_delay_in_hardware_model(tmp_path, hw_network):
     def fn(f):
         f["projections/0/delays"][1, 1] = -2
+
     assert "delays must be >= 0 steps, got min -2" in _error(_mutate(tmp_path, hw_network, fn))
 
 
@@ -130,18 +148,27 @@ def test_non_integer_delay_in_hardware_model(tmp_path, hw_network):
     def fn(f):
         del f["projections/0/delays"]
         f["projections/0"].create_dataset("delays", data=np.full((4, 3), 1.5))
-    assert "delays must be integers in a hardware model" in _error(_mutate(tmp_path, hw_network, fn))
+
+    assert "delays must be integers in a hardware model" in _error(
+        _mutate(tmp_path, hw_network, fn)
+    )
 
 
 def test_projection_naming_unknown_population(tmp_path, hw_network):
-    path = _mutate(tmp_path, hw_network, lambda f: f["projections/1"].attrs.__setitem__("source", "ghost"))
+    path = _mutate(
+        tmp_path, hw_network, lambda f: f["projections/1"].attrs.__setitem__("source", "ghost")
+    )
     assert "unknown population 'ghost'" in _error(path)
 
 
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
-        ("populations/hidden/hw_params/vth", [131072], "hw_params/vth must be in [0, 131071], got 131072"),
+        (
+            "populations/hidden/hw_params/vth",
+            [131072],
+            "hw_params/vth must be in [0, 131071], got 131072",
+        ),
         ("populations/hidden/hw_params/dv", [-1], "hw_params/dv must be in [0, 4096], got -1"),
         ("projections/0/delays", None, "delays must be in [0, 62], got 63"),
     ],
@@ -152,6 +179,7 @@ def test_values_outside_profile_ranges(tmp_path, hw_network, field, value, expec
             f[field][0, 0] = 63
         else:
             f[field][...] = value
+
     msg = _error(_mutate(tmp_path, hw_network, fn))
     assert expected in msg and msg.startswith(str(tmp_path / "m.h5"))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from neurodeploy.cli import inspect as _inspect  # noqa: F401  (registers commands)
+from neurodeploy.cli import quantize as _quantize  # noqa: F401
 from neurodeploy.cli import verify as _verify  # noqa: F401
 from neurodeploy.cli._app import app, debug_enabled
 from neurodeploy.errors import NeurodeployError
@@ -20,7 +21,9 @@ __all__ = ["app", "main"]
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``neurodeploy`` console script (exits; never returns)."""
     try:
-        app(args=argv, prog_name="neurodeploy")  # exits itself: 0, 2 for usage errors, or Exit codes
+        app(
+            args=argv, prog_name="neurodeploy"
+        )  # exits itself: 0, 2 for usage errors, or Exit codes
     except NeurodeployError as exc:
         if debug_enabled():
             raise

@@ -39,7 +39,9 @@ def verify(
     if model is not None:
         network = read_network(model)
         rng = np.random.default_rng(seed)
-        cases = iter([(str(model), network, random_inputs(rng, network, n_samples=samples, n_steps=steps))])
+        cases = iter(
+            [(str(model), network, random_inputs(rng, network, n_samples=samples, n_steps=steps))]
+        )
         total = 1
     else:
         cases = random_networks(seed, random_networks_count, n_steps=steps, n_samples=samples)

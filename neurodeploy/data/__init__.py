@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from neurodeploy.data import digits, seqdetect, shd, yinyang
 from neurodeploy.data.base import Dataset, check_int, n_steps_for
 from neurodeploy.errors import ConfigError
+from neurodeploy.network import Network
 
-__all__ = ["SPECS", "Dataset", "load_dataset", "n_steps_for"]
+__all__ = ["SPECS", "Dataset", "load_dataset", "model_dataset", "n_steps_for"]
 
 _LOADERS: dict[str, Callable[..., Dataset]] = {
     "yinyang": yinyang.load,
@@ -92,3 +94,28 @@ def load_dataset(
     n_steps_for(1.0 if t_max_ms is None else t_max_ms, dt_ms)  # checks both values
     seed = check_int("seed", seed, minimum=0, where=f"dataset {spec!r}")
     return _LOADERS[kind](argument, dt_ms=float(dt_ms), t_max_ms=t_max_ms, seed=seed, **options)
+
+
+def model_dataset(spec: str, network: Network, *, max_samples: int | None = None) -> Dataset:
+    """Load ``spec`` as the model saw its data: the network's ``dt_ms``, and the trial length and
+    loader options recorded at training (``metadata["data"]``: ``t_max_ms``, ``options``).
+
+    Keeps the first ``max_samples`` samples when given. ConfigError when the dataset's channel
+    count differs from the network's inputs.
+    """
+    recorded = dict(network.metadata.get("data", {}))
+    dataset = load_dataset(
+        spec,
+        dt_ms=network.dt_ms,
+        t_max_ms=recorded.get("t_max_ms"),
+        seed=int(recorded.get("seed", 0)),
+        **dict(recorded.get("options", {})),
+    )
+    n_inputs = sum(p.size for p in network.inputs)
+    if dataset.n_channels != n_inputs:
+        raise ConfigError(
+            f"dataset {spec!r} has {dataset.n_channels} channels but the model has {n_inputs} inputs"
+        )
+    if max_samples is not None and max_samples < len(dataset):
+        dataset = replace(dataset, spikes=dataset.spikes.subset(slice(0, max_samples)))
+    return dataset

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from neurodeploy.emulator.loihi2 import run_loihi2
+from neurodeploy.emulator.spinnaker2 import run_spinnaker2
 from neurodeploy.errors import NetworkError
 from neurodeploy.network import Network
 from neurodeploy.records import Recording
@@ -15,7 +16,10 @@ from neurodeploy.spikes import SpikeData
 
 __all__ = ["EMULATORS", "run"]
 
-EMULATORS: dict[str, Callable[..., Recording]] = {"loihi2": run_loihi2}
+EMULATORS: dict[str, Callable[..., Recording]] = {
+    "loihi2": run_loihi2,
+    "spinnaker2": run_spinnaker2,
+}
 
 
 def run(

@@ -84,7 +84,9 @@ def run_loihi2(
         (n_samples, n_steps, size).
     """
     if network.profile != "loihi2":
-        raise NetworkError(f"profile must be 'loihi2' for the Loihi 2 emulator, got {network.profile!r}")
+        raise NetworkError(
+            f"profile must be 'loihi2' for the Loihi 2 emulator, got {network.profile!r}"
+        )
     check_network(network)
     packed = _pack(network, inputs)
     neurons = [p for p in network.populations if p.kind != "input"]
@@ -131,7 +133,10 @@ def _pack(network: Network, inputs: SpikeData) -> tuple[NDArray[np.int64], ...]:
     for pop in network.populations:
         if pop.kind == "input":
             continue
-        hw = {k: np.broadcast_to(np.asarray(x, np.int64), (pop.size,)) for k, x in pop.hw_params.items()}
+        hw = {
+            k: np.broadcast_to(np.asarray(x, np.int64), (pop.size,))
+            for k, x in pop.hw_params.items()
+        }
         sl = slice(neuron_offset[pop.name], neuron_offset[pop.name] + pop.size)
         neuron_params[sl, 0] = 4095 - hw["du"]
         neuron_params[sl, 1] = 4096 - hw["dv"]
@@ -145,7 +150,13 @@ def _pack(network: Network, inputs: SpikeData) -> tuple[NDArray[np.int64], ...]:
         n_post = network.population(proj.target).size
         delays = np.rint(proj.delays).astype(np.int64)
         n_slots = int(delays.max()) + 1 if delays.size else 1
-        proj_info[p] = (neuron_offset[proj.target], n_post, n_slots, buf_offset, proj.hw_params["weight_exp"])
+        proj_info[p] = (
+            neuron_offset[proj.target],
+            n_post,
+            n_slots,
+            buf_offset,
+            proj.hw_params["weight_exp"],
+        )
         buf_offset += n_slots * n_post
         rows.append(_synapses(network, proj, p, delays, in_offset, neuron_offset, n_inputs))
     syn = np.concatenate(rows) if rows else np.zeros((0, 5), np.int64)
@@ -184,5 +195,7 @@ def _synapses(
 
 def _bias(bias_mant: NDArray[np.int64], bias_exp: NDArray[np.int64]) -> NDArray[np.int64]:
     """``bias_mant << bias_exp`` (floor ``>>`` for a negative exponent), as Lava computes it in int32."""
-    shifted = np.where(bias_exp >= 0, bias_mant << np.maximum(bias_exp, 0), bias_mant >> np.maximum(-bias_exp, 0))
+    shifted = np.where(
+        bias_exp >= 0, bias_mant << np.maximum(bias_exp, 0), bias_mant >> np.maximum(-bias_exp, 0)
+    )
     return ((shifted + 2**31) % 2**32) - 2**31

@@ -55,17 +55,29 @@ def test_stress_regime_reaches_wrap_and_saturation():
     assert stats["v_saturations"] > 0
 
 
-def _single(weight, *, delay=0, du=4095, dv=4096, vth=1000, weight_exp=0, nwb=8, sign_mode=0, n_steps=8):
+def _single(
+    weight, *, delay=0, du=4095, dv=4096, vth=1000, weight_exp=0, nwb=8, sign_mode=0, n_steps=8
+):
     net = Network(
         dt_ms=1.0,
         profile="loihi2",
         populations=(
             Population(name="in", size=1, kind="input"),
-            Population(name="n", size=1, kind="lif", hw_params=dict(du=[du], dv=[dv], vth=[vth], bias_mant=[0], bias_exp=[0])),
+            Population(
+                name="n",
+                size=1,
+                kind="lif",
+                hw_params=dict(du=[du], dv=[dv], vth=[vth], bias_mant=[0], bias_exp=[0]),
+            ),
         ),
         projections=(
-            Projection(source="in", target="n", weights=[[weight]], delays=[[delay]],
-                       hw_params=dict(weight_exp=weight_exp, num_weight_bits=nwb, sign_mode=sign_mode)),
+            Projection(
+                source="in",
+                target="n",
+                weights=[[weight]],
+                delays=[[delay]],
+                hw_params=dict(weight_exp=weight_exp, num_weight_bits=nwb, sign_mode=sign_mode),
+            ),
         ),
     )
     raster = np.zeros((1, n_steps, 1), np.uint8)

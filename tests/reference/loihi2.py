@@ -60,8 +60,11 @@ def run_reference(network: Network, raster: np.ndarray, stats: dict | None = Non
     conns = []
     for proj in network.projections:
         d = np.rint(proj.delays).astype(np.int64)
-        w = _prepare(np.rint(proj.weights).astype(np.int64), proj.hw_params["num_weight_bits"],
-                     proj.hw_params.get("sign_mode", 0))
+        w = _prepare(
+            np.rint(proj.weights).astype(np.int64),
+            proj.hw_params["num_weight_bits"],
+            proj.hw_params.get("sign_mode", 0),
+        )
         conns.append(dict(proj=proj, w=w, d=d, buf=np.zeros((w.shape[0], d.max() + 1), np.int32)))
     for t in range(n_steps):
         # Dense processes send their oldest slot.
@@ -93,7 +96,10 @@ def run_reference(network: Network, raster: np.ndarray, stats: dict | None = Non
             s = spikes_now[c["proj"].source]
             we = c["proj"].hw_params["weight_exp"]
             acc = np.stack(
-                [np.where(c["d"] == k, c["w"], 0)[:, s].sum(axis=1) for k in range(c["buf"].shape[1])],
+                [
+                    np.where(c["d"] == k, c["w"], 0)[:, s].sum(axis=1)
+                    for k in range(c["buf"].shape[1])
+                ],
                 axis=1,
             ).astype(np.int64)
             acc = acc << we if we > 0 else acc >> -we

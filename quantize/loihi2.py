@@ -1,0 +1,238 @@
+"""Float → Loihi 2 mapping.
+
+Canonical float model (docs/ARCHITECTURE.md) versus Lava's fixed-point LIF::
+
+    I = decay_syn*I + sum w s          u = trunc(u*(4095-du)/4096) + 64 * sum (w_int << weight_exp) s
+    V = decay_mem*V + I + bias         v = trunc(v*(4096-dv)/4096) + u + (bias_mant << bias_exp)
+    spike V > threshold                spike v > 64 * vth
+
+With ``s`` the float value of one integer unit of u and v (the population's ``v_scale``):
+``du = 4095 - round(4096 decay_syn)``, ``dv = round(4096 (1 - decay_mem))``,
+``vth = round(threshold / (64 s))``, a weight is ``w_int * 2^weight_exp * 64 s`` and the bias is
+``(bias_mant << bias_exp) * s``. The timing needs no offset: Loihi's (Delay)Dense latency 1 + d is
+the canonical one.
+
+Per target population the scale ``s`` is set by its primary incoming projection's weight grid
+(chosen on calibration data, :func:`quantize.grid.best_step`) and the largest ``weight_exp`` in
+0..7 that keeps ``vth`` ≤ 131071 and the calibration's largest current and voltage well inside the
+24-bit range: finer v for the same weights. Other incoming projections pick their own
+``weight_exp`` on that scale.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from neurodeploy.quantize.calibration import Calibration
+from neurodeploy.quantize.grid import best_step, fit_grid
+from numpy.typing import NDArray
+
+from neurodeploy.errors import ProfileLimitError
+from neurodeploy.network import Network, Population, Projection
+from neurodeploy.profiles import LOIHI2
+
+__all__ = ["HEADROOM", "map_loihi2"]
+
+#: Calibration's largest |I| and |V| must stay below 2^23 / HEADROOM integer units.
+HEADROOM = 8.0
+_MAX_STATE = 2**23
+_VTH_MAX = LOIHI2.neuron_params["vth"].high
+_MANT = LOIHI2.neuron_params["bias_mant"].high
+
+
+@dataclass(frozen=True)
+class _Grid:
+    low: int
+    high: int
+    multiple: int
+    sign_mode: int
+
+
+def _grid_for(weights: NDArray[np.floating]) -> _Grid:
+    """Lava's grid with 8 weight bits: mixed signs give even integers in [-256, 254]."""
+    if weights.size == 0 or weights.min() >= 0:
+        return _Grid(0, 255, 1, 2)
+    if weights.max() <= 0:
+        return _Grid(-255, 0, 1, 3)
+    return _Grid(-256, 254, 2, 1)
+
+
+def map_loihi2(
+    network: Network, calibration: Calibration, *, on_overflow: str = "error"
+) -> tuple[Network, dict]:
+    """Map a float network onto the Loihi 2 profile.
+
+    Parameters
+    ----------
+    network : Network
+        Float model (canonical semantics).
+    calibration : Calibration
+        Activity of the float model on calibration data.
+    on_overflow : {"error", "clamp"}
+        What to do with delays beyond 62 steps.
+
+    Returns
+    -------
+    hardware : Network
+        ``loihi2`` hardware model.
+    decisions : dict
+        Per population and projection: scales, exponents, clipping and clamping counts.
+    """
+    delay_max = LOIHI2.delay_range.high
+    too_long = [
+        f"projections/{i} ({p.name})/delays: {int((np.rint(p.delays) > delay_max).sum())} delays exceed "
+        f"the Loihi 2 limit of {delay_max} steps (max {p.max_delay}); use --on-overflow clamp to clamp them"
+        for i, p in enumerate(network.projections)
+        if p.delays.size and np.rint(p.delays).max() > delay_max
+    ]
+    if too_long and on_overflow == "error":
+        raise ProfileLimitError("\n".join(too_long))
+
+    pops: list[Population] = []
+    projections: dict[int, Projection] = {}
+    decisions: dict = {"populations": {}, "projections": {}}
+    for pop in network.populations:
+        if pop.kind == "input":
+            pops.append(pop)
+            continue
+        incoming = [(i, p) for i, p in enumerate(network.projections) if p.target == pop.name]
+        scale, proj_out = _map_incoming(network, pop, incoming, calibration)
+        hw_pop, pop_decision = _map_population(pop, scale)
+        pops.append(hw_pop)
+        decisions["populations"][pop.name] = pop_decision
+        for i, (proj, decision) in proj_out.items():
+            projections[i] = proj
+            decisions["projections"][network.projections[i].name] = decision
+    hardware = Network(
+        dt_ms=network.dt_ms,
+        populations=tuple(pops),
+        projections=tuple(projections[i] for i in range(len(network.projections))),
+        profile="loihi2",
+        metadata=dict(network.metadata),
+    )
+    return hardware.validate(), decisions
+
+
+def _map_incoming(
+    network: Network,
+    pop: Population,
+    incoming: list[tuple[int, Projection]],
+    calibration: Calibration,
+) -> tuple[float, dict[int, tuple[Projection, dict]]]:
+    """Population scale ``s`` and the integer projections into ``pop``."""
+    grids = {i: _grid_for(p.weights) for i, p in incoming}
+    importance = {i: calibration.importance(network, p) for i, p in incoming}
+    steps = {
+        i: best_step(
+            p.weights,
+            grids[i].low,
+            grids[i].high,
+            importance=importance[i],
+            multiple=grids[i].multiple,
+        )
+        for i, p in incoming
+    }
+    # Smallest unit L = 64 s the population's limits allow.
+    limits = [
+        64 * HEADROOM * calibration.i_max.get(pop.name, 0.0) / _MAX_STATE,
+        64 * HEADROOM * calibration.v_max.get(pop.name, 0.0) / _MAX_STATE,
+        64 * float(np.abs(pop.bias).max(initial=0.0)) / (_MANT * 2**7),
+        1e-300,
+    ]
+    if pop.kind == "lif":
+        limits.append(pop.threshold / _VTH_MAX)
+    unit_min = max(limits)
+    if incoming:
+        primary = max(
+            incoming, key=lambda ip: (not ip[1].is_recurrent, np.count_nonzero(ip[1].weights))
+        )[0]
+        exp = (
+            int(np.clip(math.floor(math.log2(steps[primary] / unit_min)), 0, 7))
+            if steps[primary] > unit_min
+            else 0
+        )
+        unit = max(steps[primary] / 2**exp, unit_min)
+    else:
+        unit = unit_min if pop.kind == "li" else max(unit_min, pop.threshold / 2**12)
+    out = {}
+    for i, proj in incoming:
+        grid = grids[i]
+        best = None
+        for exp in range(8):
+            fit = fit_grid(proj.weights, unit * 2**exp, grid.low, grid.high, grid.multiple)
+            err = float((importance[i] * (proj.weights - fit.ints * fit.step) ** 2).sum())
+            if best is None or err < best[0]:
+                best = (err, exp, fit)
+        _, exp, fit = best
+        delays = np.rint(proj.delays).astype(np.int64)
+        clamped = int((delays > LOIHI2.delay_range.high).sum())
+        delays = np.clip(delays, 0, LOIHI2.delay_range.high)
+        hw_proj = Projection(
+            source=proj.source,
+            target=proj.target,
+            weights=fit.ints,
+            delays=delays,
+            weight_scale=fit.step,
+            hw_params={"weight_exp": exp, "num_weight_bits": 8, "sign_mode": grid.sign_mode},
+        )
+        max_abs = float(np.abs(proj.weights).max(initial=0.0))
+        out[i] = (
+            hw_proj,
+            {
+                "weight_exp": exp,
+                "sign_mode": {1: "mixed", 2: "excitatory", 3: "inhibitory"}[grid.sign_mode],
+                "weight_scale": fit.step,
+                "weights_clipped": fit.clipped,
+                "weights_clipped_pct": 100.0 * fit.clipped / max(proj.weights.size, 1),
+                "weight_rms_error": fit.rms_error,
+                "weight_rms_error_rel": fit.rms_error / max_abs if max_abs else 0.0,
+                "delays_rounded_changed": int((np.rint(proj.delays) != proj.delays).sum()),
+                "delays_clamped": clamped,
+            },
+        )
+    return unit / 64.0, out
+
+
+def _map_population(pop: Population, scale: float) -> tuple[Population, dict]:
+    du = int(np.clip(4095 - round(4096 * pop.decay_syn), -1, 4095))
+    dv = int(np.clip(round(4096 * (1.0 - pop.decay_mem)), 0, 4096))
+    vth = (
+        _VTH_MAX
+        if pop.kind == "li"
+        else int(np.clip(round(pop.threshold / (64 * scale)), 0, _VTH_MAX))
+    )
+    bias_units = pop.bias / scale
+    bias_exp = np.zeros(pop.size, np.int64)
+    for _ in range(7):  # smallest exponent whose mantissa fits
+        bias_exp += np.abs(np.rint(bias_units / 2.0**bias_exp)) > _MANT
+    bias_mant = np.clip(np.rint(bias_units / 2.0**bias_exp), -_MANT - 1, _MANT).astype(np.int64)
+    hw_pop = Population(
+        name=pop.name,
+        size=pop.size,
+        kind=pop.kind,
+        decay_mem=(4096 - dv) / 4096,
+        decay_syn=(4095 - du) / 4096,
+        threshold=64 * vth * scale if pop.kind == "lif" else pop.threshold,
+        bias=bias_mant * 2.0**bias_exp * scale,
+        v_scale=scale,
+        hw_params={
+            "du": [du],
+            "dv": [dv],
+            "vth": [vth],
+            "bias_mant": bias_mant,
+            "bias_exp": bias_exp,
+        },
+    )
+    decision = {
+        "v_scale": scale,
+        "du": du,
+        "dv": dv,
+        "vth": vth,
+        "decay_syn": [pop.decay_syn, hw_pop.decay_syn],
+        "decay_mem": [pop.decay_mem, hw_pop.decay_mem],
+        "threshold": [pop.threshold, hw_pop.threshold],
+        "bias_max_error": float(np.abs(pop.bias - hw_pop.bias).max(initial=0.0)),
+    }
+    return hw_pop, decision

@@ -1,0 +1,137 @@
+"""The quantization report: every decision per layer, and float vs emulated behaviour, as JSON + PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurodeploy.files import atomic_path
+from neurodeploy.network import Network
+from neurodeploy.readout import accuracy, predict
+from neurodeploy.records import Recording
+from neurodeploy.spikes import SpikeData
+
+__all__ = ["build_report", "output_population", "write_report"]
+
+
+def output_population(network: Network) -> str:
+    """The population classes are read from: ``metadata["output"]`` or the last one."""
+    return str(network.metadata.get("output", network.populations[-1].name))
+
+
+def build_report(
+    network: Network,
+    hardware: Network,
+    decisions: dict[str, Any],
+    calibration: SpikeData | None,
+    float_recording: Recording | None,
+) -> dict[str, Any]:
+    """Per-layer decisions plus, with calibration data, spike counts and accuracy float vs emulated."""
+    layers: dict[str, dict[str, Any]] = {}
+    for pop in hardware.populations:
+        if pop.kind == "input":
+            continue
+        layers[pop.name] = {
+            "population": decisions["populations"].get(pop.name, {}),
+            "incoming": {},
+        }
+    for proj in network.projections:
+        layers[proj.target]["incoming"][proj.name] = decisions["projections"][proj.name]
+    total = sum(p.weights.size for p in network.projections)
+    clipped = sum(d["weights_clipped"] for d in decisions["projections"].values())
+    summary: dict[str, Any] = {
+        "target": hardware.profile,
+        "weights_clipped_pct": 100.0 * clipped / max(total, 1),
+        "delays_clamped": sum(d["delays_clamped"] for d in decisions["projections"].values()),
+        "calibration_samples": 0 if calibration is None else len(calibration),
+    }
+    if calibration is not None and float_recording is not None:
+        from neurodeploy.emulator import run as emulate
+
+        emulated = emulate(hardware, calibration, record_v=True)
+        for name, layer in layers.items():
+            n = max(len(calibration), 1)
+            layer["spikes_per_sample"] = {
+                "float": float(float_recording[name].spikes.sum()) / n,
+                "emulated": float(emulated[name].spikes.sum()) / n,
+            }
+            agree = (float_recording[name].spikes != 0) == (emulated[name].spikes != 0)
+            layer["spike_agreement"] = float(agree.mean())
+        readout = network.metadata.get("readout")
+        out = output_population(network)
+        if readout and (calibration.labels >= 0).all():
+            float_pred = predict(float_recording[out], readout, network.population(out).v_scale)
+            emu_pred = predict(emulated[out], readout, hardware.population(out).v_scale)
+            summary["float_accuracy"] = accuracy(float_pred, calibration.labels)
+            summary["emulated_accuracy"] = accuracy(emu_pred, calibration.labels)
+            summary["prediction_agreement"] = float((float_pred == emu_pred).mean())
+    return {"summary": summary, "layers": layers}
+
+
+def write_report(report: dict[str, Any], out_dir: Path, stem: str = "quantization") -> list[Path]:
+    """Write ``stem.json`` and ``stem.png`` into ``out_dir`` (atomically); return their paths."""
+    out_dir = Path(out_dir)
+    json_path, png_path = out_dir / f"{stem}.json", out_dir / f"{stem}.png"
+    with atomic_path(json_path) as tmp:
+        tmp.write_text(json.dumps(report, indent=2, sort_keys=True, default=_default))
+    _plot(report, png_path)
+    return [json_path, png_path]
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(type(value).__name__)
+
+
+def _plot(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layers = report["layers"]
+    projs = [(name, d) for layer in layers.values() for name, d in layer["incoming"].items()]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4), constrained_layout=True)
+    names = [n for n, _ in projs]
+    x = np.arange(len(projs))
+    axes[0].bar(x, [d["weight_rms_error_rel"] * 100 for _, d in projs], color="tab:blue")
+    axes[0].set_title("weight RMS error (% of max |w|)")
+    axes[1].bar(
+        x, [d["weights_clipped_pct"] for _, d in projs], color="tab:red", label="weights clipped %"
+    )
+    axes[1].bar(
+        x,
+        [d["delays_clamped"] for _, d in projs],
+        bottom=[d["weights_clipped_pct"] for _, d in projs],
+        color="tab:orange",
+        label="delays clamped",
+    )
+    axes[1].set_title("clipped weights (%) / clamped delays")
+    axes[1].legend(fontsize=8)
+    for ax in axes[:2]:
+        ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
+    spiking = [
+        (n, layer["spikes_per_sample"])
+        for n, layer in layers.items()
+        if "spikes_per_sample" in layer
+    ]
+    if spiking:
+        xs = np.arange(len(spiking))
+        axes[2].bar(xs - 0.2, [s["float"] for _, s in spiking], 0.4, label="float")
+        axes[2].bar(xs + 0.2, [s["emulated"] for _, s in spiking], 0.4, label="emulated")
+        axes[2].set_xticks(xs, [n for n, _ in spiking], fontsize=8)
+        axes[2].legend(fontsize=8)
+    summary = report["summary"]
+    title = f"spikes per sample ({summary['target']})"
+    if "float_accuracy" in summary:
+        title += f"\naccuracy float {summary['float_accuracy']:.1%} / emulated {summary['emulated_accuracy']:.1%}"
+    axes[2].set_title(title)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
