@@ -332,7 +332,7 @@ _SPINNAKER2_OPTIONS = {
         default="currents_first",
         choices=("currents_first", "voltage_first"),
         doc="currents_first: I_exc, I_inh take this tick's input, then v uses the new currents "
-        "(the canonical order, and the one the NESTML lif_curr_exp template uses); "
+        "(the canonical order, as hardware.md B.4 writes the lif_curr_exp update); "
         "voltage_first: v uses last tick's currents, which are updated afterwards. UNVERIFIED.",
     ),
     "threshold_op": ProfileOption(
@@ -350,7 +350,8 @@ _SPINNAKER2_OPTIONS = {
     "i_offset": ProfileOption(
         default="after_decay",
         choices=("after_decay", "before_decay"),
-        doc="after_decay: v = alpha*v + I + i_offset (the canonical order, Fugu's mapping); "
+        doc="after_decay: v = alpha*v + I + i_offset (the canonical order, implied by the s2_nir and "
+        "Fugu parameter mappings); "
         "before_decay: v = alpha*(v + i_offset) + I. UNVERIFIED.",
     ),
     "current_sum": ProfileOption(

@@ -13,6 +13,7 @@ from typing import Any
 from neurodeploy.quantize.calibration import Calibration
 from neurodeploy.quantize.loihi2 import map_loihi2
 from neurodeploy.quantize.report import build_report
+from neurodeploy.quantize.spinnaker2 import map_spinnaker2
 
 from neurodeploy.errors import ConfigError
 from neurodeploy.network import Network
@@ -20,7 +21,10 @@ from neurodeploy.spikes import SpikeData
 
 __all__ = ["MAPPERS", "QuantizationResult", "quantize"]
 
-MAPPERS: dict[str, Callable[..., tuple[Network, dict]]] = {"loihi2": map_loihi2}
+MAPPERS: dict[str, Callable[..., tuple[Network, dict]]] = {
+    "loihi2": map_loihi2,
+    "spinnaker2": map_spinnaker2,
+}
 ON_OVERFLOW = ("error", "clamp")
 
 

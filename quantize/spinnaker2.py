@@ -1,0 +1,115 @@
+"""Float → SpiNNaker2 (``lif_curr_exp``) mapping.
+
+SpiNNaker2 keeps neuron state in float32 and has no per-projection weight exponent: every
+projection into a population shares the population's unit ``s`` (float value of one integer
+weight), so weights are ``w_int * s`` with ``w_int`` in [-15, 15] (4-bit magnitude, sign = synapse
+type) and the float32 parameters are, in those units, ``threshold / s``, ``bias / s`` and the
+decays themselves (``alpha_decay = decay_mem``, ``exc_decay = inh_decay = decay_syn``). The delay
+field 0..7 arrives after field + 1 ticks: the canonical ``t + 1 + d`` with ``d = field``.
+
+``s`` is chosen on calibration data to minimise the activity-weighted squared weight error over
+all incoming projections together (:func:`neurodeploy.quantize.grid.best_step`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurodeploy.errors import ProfileLimitError
+from neurodeploy.network import Network, Population, Projection
+from neurodeploy.profiles import SPINNAKER2
+from neurodeploy.quantize.calibration import Calibration
+from neurodeploy.quantize.grid import best_step, fit_grid
+
+__all__ = ["map_spinnaker2"]
+
+
+def _f32(x: float | np.ndarray) -> float | np.ndarray:
+    """The float32 value, held as float64 (hardware models store what the chip runs)."""
+    out = np.asarray(x, dtype=np.float32).astype(np.float64)
+    return float(out) if out.ndim == 0 else out
+
+
+def map_spinnaker2(
+    network: Network, calibration: Calibration, *, on_overflow: str = "error"
+) -> tuple[Network, dict]:
+    """Map a float network onto the SpiNNaker2 profile; see the module docstring.
+
+    Returns the ``spinnaker2`` hardware model and the per-population and per-projection decisions.
+    """
+    low, high = SPINNAKER2.weight_range.low, SPINNAKER2.weight_range.high
+    delay_max = SPINNAKER2.delay_range.high
+    too_long = [
+        f"projections/{i} ({p.name})/delays: {int((np.rint(p.delays) > delay_max).sum())} delays exceed "
+        f"the SpiNNaker2 limit of {delay_max} steps (max {p.max_delay}); use --on-overflow clamp, or "
+        f"fine-tune with `neurodeploy train --finetune MODEL --target spinnaker2`"
+        for i, p in enumerate(network.projections)
+        if p.delays.size and np.rint(p.delays).max() > delay_max
+    ]
+    if too_long and on_overflow == "error":
+        raise ProfileLimitError("\n".join(too_long))
+
+    pops: list[Population] = []
+    projections: dict[int, Projection] = {}
+    decisions: dict = {"populations": {}, "projections": {}}
+    for pop in network.populations:
+        if pop.kind == "input":
+            pops.append(pop)
+            continue
+        incoming = [(i, p) for i, p in enumerate(network.projections) if p.target == pop.name]
+        if incoming:
+            weights = np.concatenate([p.weights.ravel() for _, p in incoming])
+            importance = np.concatenate(
+                [np.broadcast_to(calibration.importance(network, p), p.weights.shape).ravel() for _, p in incoming]
+            )
+            unit = best_step(weights, low, high, importance=importance)
+        else:
+            unit = max(abs(pop.threshold), 1.0) / 64.0
+        hw_pop = Population(
+            name=pop.name,
+            size=pop.size,
+            kind=pop.kind,
+            decay_mem=_f32(pop.decay_mem),
+            decay_syn=_f32(pop.decay_syn),
+            threshold=_f32(pop.threshold / unit),
+            bias=_f32(pop.bias / unit),
+            v_scale=unit,
+        )
+        pops.append(hw_pop)
+        decisions["populations"][pop.name] = {
+            "v_scale": unit,
+            "alpha_decay": hw_pop.decay_mem,
+            "exc_decay": hw_pop.decay_syn,
+            "threshold_hw": hw_pop.threshold,
+            "bias_max_error": float(np.abs(pop.bias - hw_pop.bias * unit).max(initial=0.0)),
+        }
+        for i, proj in incoming:
+            fit = fit_grid(proj.weights, unit, low, high)
+            delays = np.rint(proj.delays).astype(np.int64)
+            clamped = int((delays > delay_max).sum())
+            max_abs = float(np.abs(proj.weights).max(initial=0.0))
+            projections[i] = Projection(
+                source=proj.source,
+                target=proj.target,
+                weights=fit.ints,
+                delays=np.clip(delays, 0, delay_max),
+                weight_scale=unit,
+            )
+            decisions["projections"][proj.name] = {
+                "weight_scale": unit,
+                "weights_clipped": fit.clipped,
+                "weights_clipped_pct": 100.0 * fit.clipped / max(proj.weights.size, 1),
+                "weight_rms_error": fit.rms_error,
+                "weight_rms_error_rel": fit.rms_error / max_abs if max_abs else 0.0,
+                "weights_zeroed": int(((fit.ints == 0) & (proj.weights != 0)).sum()),
+                "delays_rounded_changed": int((np.rint(proj.delays) != proj.delays).sum()),
+                "delays_clamped": clamped,
+            }
+    hardware = Network(
+        dt_ms=network.dt_ms,
+        populations=tuple(pops),
+        projections=tuple(projections[i] for i in range(len(network.projections))),
+        profile="spinnaker2",
+        metadata=dict(network.metadata),
+    )
+    return hardware.validate(), decisions
