@@ -27,12 +27,20 @@ def verify(
     seed: Annotated[int, typer.Option(help="Seed for networks and inputs.")] = 0,
     samples: Annotated[int, typer.Option(min=1, help="Random input samples per network.")] = 2,
     steps: Annotated[int, typer.Option(min=1, help="Time steps per sample.")] = 64,
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            help="Board results (HDF5 from the SpiNNaker2 runner) to compare with the emulator."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Run the emulator and a backend on the same networks and inputs and compare spikes and v at
     every step. Exit code 0 only with no mismatch."""
     from neurodeploy.backends import get_backend
 
+    if results is not None:
+        _verify_board_results(model, results, as_json)
     if (model is None) == (random_networks_count == 0):
         raise ConfigError("verify: give either a MODEL file or --random-networks N (N >= 1)")
     backend = get_backend(against)
@@ -59,3 +67,17 @@ def verify(
         for m in report.mismatches[:1]:
             say(f"first mismatch: network {m['network']}: {m['text']}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _verify_board_results(model: Path | None, results: Path, as_json: bool) -> None:
+    """Compare a board's recorded results with the emulator on the inputs the board ran."""
+    from neurodeploy.backends.spinnaker2_results import compare_results
+
+    if model is None:
+        raise ConfigError("verify --results needs the hardware MODEL the board ran")
+    comparison = compare_results(read_network(model), results)
+    if as_json:
+        emit_json(comparison.to_json())
+    else:
+        say(comparison.summary())
+    raise typer.Exit(0 if comparison.ok else 1)
