@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from neurodeploy.quantize import quantize
-from neurodeploy.quantize.grid import best_step, fit_grid
-from neurodeploy.trainer.simulate import simulate
 
 from neurodeploy.emulator import run as emulate
 from neurodeploy.errors import ProfileLimitError
 from neurodeploy.network import Network, Population, Projection
+from neurodeploy.quantize import quantize
+from neurodeploy.quantize.grid import best_step, fit_grid
 from neurodeploy.spikes import SpikeData
+from neurodeploy.trainer.simulate import simulate
 
 
 @settings(max_examples=80, deadline=None)
