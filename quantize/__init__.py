@@ -10,20 +10,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from neurodeploy.quantize.calibration import Calibration
-from neurodeploy.quantize.loihi2 import map_loihi2
-from neurodeploy.quantize.report import build_report
-from neurodeploy.quantize.spinnaker2 import map_spinnaker2
-
 from neurodeploy.errors import ConfigError
 from neurodeploy.network import Network
+from neurodeploy.quantize.calibration import Calibration
+from neurodeploy.quantize.loihi2 import dequantize_loihi2, map_loihi2
+from neurodeploy.quantize.report import build_report
+from neurodeploy.quantize.spinnaker2 import dequantize_spinnaker2, map_spinnaker2
 from neurodeploy.spikes import SpikeData
 
-__all__ = ["MAPPERS", "QuantizationResult", "quantize"]
+__all__ = ["DEQUANTIZERS", "MAPPERS", "QuantizationResult", "dequantize", "quantize"]
 
 MAPPERS: dict[str, Callable[..., tuple[Network, dict]]] = {
     "loihi2": map_loihi2,
     "spinnaker2": map_spinnaker2,
+}
+DEQUANTIZERS: dict[str, Callable[[Network], Network]] = {
+    "loihi2": dequantize_loihi2,
+    "spinnaker2": dequantize_spinnaker2,
 }
 ON_OVERFLOW = ("error", "clamp")
 
@@ -84,3 +87,16 @@ def quantize(
     report = build_report(network, hardware, decisions, calibration, float_recording)
     hardware = hardware.with_metadata(quantization=report["summary"])
     return QuantizationResult(hardware=hardware, report=report)
+
+
+def dequantize(hardware: Network) -> Network:
+    """The float model (canonical semantics) that hardware model ``hardware`` approximates.
+
+    Quantization-aware fine-tuning trains through ``dequantize(quantize(model))``; comparing a
+    float run of it with the emulator isolates the target's arithmetic from its grid.
+    """
+    if hardware.profile not in DEQUANTIZERS:
+        raise ConfigError(
+            f"profile must be one of {', '.join(sorted(DEQUANTIZERS))}, got {hardware.profile!r}"
+        )
+    return DEQUANTIZERS[hardware.profile](hardware).validate()

@@ -25,15 +25,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from neurodeploy.quantize.calibration import Calibration
-from neurodeploy.quantize.grid import best_step, fit_grid
 from numpy.typing import NDArray
 
 from neurodeploy.errors import ProfileLimitError
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import LOIHI2
+from neurodeploy.quantize.calibration import Calibration
+from neurodeploy.quantize.grid import best_step, fit_grid
 
-__all__ = ["HEADROOM", "map_loihi2"]
+__all__ = ["HEADROOM", "dequantize_loihi2", "map_loihi2"]
 
 #: Calibration's largest |I| and |V| must stay below 2^23 / HEADROOM integer units.
 HEADROOM = 8.0
@@ -236,3 +236,48 @@ def _map_population(pop: Population, scale: float) -> tuple[Population, dict]:
         "bias_max_error": float(np.abs(pop.bias - hw_pop.bias).max(initial=0.0)),
     }
     return hw_pop, decision
+
+
+def dequantize_loihi2(hardware: Network) -> Network:
+    """The float model a ``loihi2`` hardware model approximates: weights ``w_int * weight_scale``
+    (after Lava's weight preprocessing), decays ``(4096 - dv)/4096`` and ``(4095 - du)/4096``,
+    threshold ``64 vth v_scale``, bias ``(bias_mant << bias_exp) v_scale``; integer delays."""
+    from neurodeploy.emulator.loihi2 import effective_weights
+
+    pops = []
+    for pop in hardware.populations:
+        if pop.kind == "input":
+            pops.append(pop)
+            continue
+        hw = {k: np.broadcast_to(v, (pop.size,)) for k, v in pop.hw_params.items()}
+        pops.append(
+            Population(
+                name=pop.name,
+                size=pop.size,
+                kind=pop.kind,
+                decay_mem=(4096 - int(hw["dv"][0])) / 4096,
+                decay_syn=(4095 - int(hw["du"][0])) / 4096,
+                threshold=64 * int(hw["vth"][0]) * pop.v_scale
+                if pop.kind == "lif"
+                else pop.threshold,
+                bias=hw["bias_mant"] * 2.0 ** hw["bias_exp"].astype(np.float64) * pop.v_scale,
+            )
+        )
+    projs = [
+        Projection(
+            source=p.source,
+            target=p.target,
+            weights=effective_weights(
+                p.weights, p.hw_params["num_weight_bits"], p.hw_params.get("sign_mode", 0)
+            )
+            * p.weight_scale,
+            delays=p.delays.astype(np.float64),
+        )
+        for p in hardware.projections
+    ]
+    return Network(
+        dt_ms=hardware.dt_ms,
+        populations=tuple(pops),
+        projections=tuple(projs),
+        metadata=dict(hardware.metadata),
+    )

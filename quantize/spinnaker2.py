@@ -21,7 +21,7 @@ from neurodeploy.profiles import SPINNAKER2
 from neurodeploy.quantize.calibration import Calibration
 from neurodeploy.quantize.grid import best_step, fit_grid
 
-__all__ = ["map_spinnaker2"]
+__all__ = ["dequantize_spinnaker2", "map_spinnaker2"]
 
 
 def _f32(x: float | np.ndarray) -> float | np.ndarray:
@@ -60,7 +60,10 @@ def map_spinnaker2(
         if incoming:
             weights = np.concatenate([p.weights.ravel() for _, p in incoming])
             importance = np.concatenate(
-                [np.broadcast_to(calibration.importance(network, p), p.weights.shape).ravel() for _, p in incoming]
+                [
+                    np.broadcast_to(calibration.importance(network, p), p.weights.shape).ravel()
+                    for _, p in incoming
+                ]
             )
             unit = best_step(weights, low, high, importance=importance)
         else:
@@ -113,3 +116,37 @@ def map_spinnaker2(
         metadata=dict(network.metadata),
     )
     return hardware.validate(), decisions
+
+
+def dequantize_spinnaker2(hardware: Network) -> Network:
+    """The float model a ``spinnaker2`` hardware model approximates: weights, threshold and bias
+    times the population unit ``v_scale``; decays as stored (float32 values); integer delays."""
+    pops = [
+        pop
+        if pop.kind == "input"
+        else Population(
+            name=pop.name,
+            size=pop.size,
+            kind=pop.kind,
+            decay_mem=pop.decay_mem,
+            decay_syn=pop.decay_syn,
+            threshold=pop.threshold * pop.v_scale if np.isfinite(pop.threshold) else 1.0,
+            bias=pop.bias * pop.v_scale,
+        )
+        for pop in hardware.populations
+    ]
+    projs = [
+        Projection(
+            source=p.source,
+            target=p.target,
+            weights=p.weights * p.weight_scale,
+            delays=p.delays.astype(np.float64),
+        )
+        for p in hardware.projections
+    ]
+    return Network(
+        dt_ms=hardware.dt_ms,
+        populations=tuple(pops),
+        projections=tuple(projs),
+        metadata=dict(hardware.metadata),
+    )

@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 from neurodeploy.emulator import run as emulate
 from neurodeploy.errors import ProfileLimitError
 from neurodeploy.network import Network, Population, Projection
-from neurodeploy.quantize import quantize
+from neurodeploy.quantize import dequantize, quantize
 from neurodeploy.quantize.grid import best_step, fit_grid
 from neurodeploy.spikes import SpikeData
 from neurodeploy.trainer.simulate import simulate
@@ -127,3 +127,15 @@ def test_report_counts_clipped_weights_and_compares_activity():
     assert proj["weights_clipped"] >= 1
     assert result.report["layers"]["hidden"]["spikes_per_sample"]["float"] > 0
     assert 0.0 <= result.report["summary"]["emulated_accuracy"] <= 1.0
+
+
+def test_dequantized_model_reproduces_the_representable_network():
+    rng = np.random.default_rng(5)
+    weights = rng.integers(-100, 128, (6, 10)) / 256.0
+    weights[0, :2] = 127 / 256, -128 / 256
+    net = _net(weights, delays=rng.integers(0, 8, (6, 10)).astype(float))
+    back = dequantize(quantize(net, "loihi2").hardware)
+    np.testing.assert_allclose(back.projections[0].weights, weights, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(back.projections[0].delays, net.projections[0].delays)
+    hidden = back.population("hidden")
+    assert (hidden.decay_mem, hidden.decay_syn) == (1.0, 0.0) and abs(hidden.threshold - 1.0) < 1e-9
