@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from neurodeploy.backends import get_backend
 from tqdm import tqdm
 
+from neurodeploy.backends import get_backend
 from neurodeploy.verification import check_agreement, random_networks
 
 OUT = Path("runs/demo")

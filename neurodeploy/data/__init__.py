@@ -14,7 +14,7 @@ Time-grid rules are in :mod:`.base`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -97,19 +97,21 @@ def load_dataset(
 
 
 def model_dataset(spec: str, network: Network, *, max_samples: int | None = None) -> Dataset:
-    """Load ``spec`` as the model saw its data: the network's ``dt_ms``, and the trial length and
-    loader options recorded at training (``metadata["data"]``: ``t_max_ms``, ``options``).
+    """Load ``spec`` as the model saw its data at training: the network's ``dt_ms``, and the trial
+    length, seed and (for the same kind of dataset) loader options of ``metadata["config"]["data"]``.
 
     Keeps the first ``max_samples`` samples when given. ConfigError when the dataset's channel
     count differs from the network's inputs.
     """
-    recorded = dict(network.metadata.get("data", {}))
+    config = network.metadata.get("config", {})
+    recorded = dict(config.get("data", {})) if isinstance(config, Mapping) else {}
+    same_kind = _kind(spec) == _kind(str(recorded.get("train", "")))
     dataset = load_dataset(
         spec,
         dt_ms=network.dt_ms,
-        t_max_ms=recorded.get("t_max_ms"),
+        t_max_ms=recorded.get("t_max_ms") or None,
         seed=int(recorded.get("seed", 0)),
-        **dict(recorded.get("options", {})),
+        **(dict(recorded.get("options", {})) if same_kind else {}),
     )
     n_inputs = sum(p.size for p in network.inputs)
     if dataset.n_channels != n_inputs:
@@ -119,3 +121,7 @@ def model_dataset(spec: str, network: Network, *, max_samples: int | None = None
     if max_samples is not None and max_samples < len(dataset):
         dataset = replace(dataset, spikes=dataset.spikes.subset(slice(0, max_samples)))
     return dataset
+
+
+def _kind(spec: str) -> str:
+    return spec.partition(":")[0].strip().lower()
