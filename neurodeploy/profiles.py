@@ -250,7 +250,7 @@ LOIHI2 = HardwareProfile(
     projection_params=MappingProxyType(
         {"weight_exp": IntRange(-8, 7), "num_weight_bits": IntRange(1, 8)}
     ),
-    # 0: infer from the weights as Lava does; 1 excitatory, 2 inhibitory, 3 mixed (lava SignMode).
+    # 0: infer from the weights as Lava does; 1 mixed, 2 excitatory, 3 inhibitory (lava SignMode).
     optional_projection_params=MappingProxyType({"sign_mode": IntRange(0, 3)}),
     weight_range=IntRange(-256, 255),
     delay_range=IntRange(0, 62),

@@ -182,6 +182,9 @@ def _synapses(
         proj.hw_params["num_weight_bits"],
         proj.hw_params.get("sign_mode", 0),
     )
+    weight_exp = proj.hw_params["weight_exp"]
+    if weight_exp >= 0:
+        weights = weights << weight_exp  # the kernel adds pre-shifted weights (exact in int64)
     post, pre = np.nonzero(weights)
     source_pop = network.population(proj.source)
     if source_pop.kind == "input":

@@ -66,7 +66,8 @@ def loihi2_run(
     syn_ptr : int64 array, shape (n_inputs + n_neurons + 1,)
         Synapses of source ``s`` (inputs first, then neurons) are ``syn_data[syn_ptr[s]:syn_ptr[s+1]]``.
     syn_data : int64 array, shape (n_syn, 4)
-        Per synapse: projection, post index within the projection, effective weight, delay.
+        Per synapse: projection, post index within the projection, effective weight (already
+        shifted left by weight_exp when that is >= 0), delay.
     out_spikes : uint8 array, shape (n_samples, n_steps, n_neurons)
         Filled with the spikes.
     out_v, out_u : int32 arrays, shape (n_samples, n_steps, n_neurons) or (n_samples, 0, 0)
@@ -85,7 +86,9 @@ def loihi2_run(
         u = np.zeros(n_neurons, np.int64)
         v = np.zeros(n_neurons, np.int64)
         a_in = np.zeros(n_neurons, np.int64)
-        buf = np.zeros(buf_size, np.int64)  # int32 values, ring of delay slots per projection
+        # Ring of delay slots per projection. Slots hold exact int64 sums; int32 wrapping is
+        # modular, so wrapping once when a slot is sent equals Lava's wrap on every add.
+        buf = np.zeros(buf_size, np.int64)
         acc = np.zeros(buf_size, np.int64)  # this step's weight sums, same layout as buf
         touched = np.empty(buf_size, np.int64)
         touched_proj = np.empty(buf_size, np.int64)
@@ -143,15 +146,19 @@ def loihi2_run(
                     n_post = proj_info[p, PROJ_N_POST]
                     slot = (head[p] + syn_data[q, SYN_DELAY]) % proj_info[p, PROJ_N_SLOTS]
                     idx = proj_info[p, PROJ_BUF_OFFSET] + slot * n_post + syn_data[q, SYN_POST]
+                    if proj_info[p, PROJ_WEIGHT_EXP] >= 0:
+                        # A left shift distributes over the sum: weights come pre-shifted.
+                        buf[idx] += syn_data[q, SYN_WEIGHT]
+                        continue
                     if not is_touched[idx]:
                         is_touched[idx] = True
                         touched[n_touched] = idx
                         touched_proj[n_touched] = p
                         n_touched += 1
                     acc[idx] += syn_data[q, SYN_WEIGHT]
+            # A negative weight_exp floors each (slot, post) sum of this step separately.
             for k in range(n_touched):
                 idx = touched[k]
-                shifted = _shift(acc[idx], proj_info[touched_proj[k], PROJ_WEIGHT_EXP])
-                buf[idx] = _wrap32(buf[idx] + shifted)
+                buf[idx] += _shift(acc[idx], proj_info[touched_proj[k], PROJ_WEIGHT_EXP])
                 acc[idx] = 0
                 is_touched[idx] = False
