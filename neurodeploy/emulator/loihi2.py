@@ -112,7 +112,7 @@ def run_loihi2(
 
 def _pack(network: Network, inputs: SpikeData) -> tuple[NDArray[np.int64], ...]:
     """Arrays of :func:`loihi2_run` for ``network`` and ``inputs`` (events, offsets, neurons,
-    projections, synapse pointers, synapses)."""
+    projections, source pointers, synapse blocks, synapses)."""
     in_offset, neuron_offset = {}, {}
     n_inputs = n_neurons = 0
     for pop in network.populations:
@@ -160,12 +160,16 @@ def _pack(network: Network, inputs: SpikeData) -> tuple[NDArray[np.int64], ...]:
         buf_offset += n_slots * n_post
         rows.append(_synapses(network, proj, p, delays, in_offset, neuron_offset, n_inputs))
     syn = np.concatenate(rows) if rows else np.zeros((0, 5), np.int64)
-    order = np.argsort(syn[:, 0], kind="stable")
-    syn = syn[order]
-    syn_ptr = np.searchsorted(syn[:, 0], np.arange(n_inputs + n_neurons + 1)).astype(np.int64)
-    syn_data = np.ascontiguousarray(syn[:, 1:])
+    syn = syn[np.lexsort((syn[:, 2], syn[:, 1], syn[:, 0]))]  # by source, projection, post
+    # One block per (source, projection), so the kernel looks a projection up once per block.
+    key = syn[:, 0] * (len(network.projections) + 1) + syn[:, 1]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(syn) else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], len(syn)].astype(np.int64) if len(syn) else starts
+    blocks = np.stack([syn[starts, 1], starts, ends], axis=1).astype(np.int64).reshape(-1, 3)
+    src_ptr = np.searchsorted(syn[starts, 0], np.arange(n_inputs + n_neurons + 1)).astype(np.int64)
+    syn_data = np.ascontiguousarray(syn[:, 2:], dtype=np.int32)
     events = np.stack([inputs.steps, inputs.units], axis=1).astype(np.int64)
-    return events, inputs.offsets, neuron_params, proj_info, syn_ptr, syn_data
+    return events, inputs.offsets, neuron_params, proj_info, src_ptr, blocks, syn_data
 
 
 def _synapses(

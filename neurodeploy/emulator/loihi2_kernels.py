@@ -15,7 +15,8 @@ __all__ = ["loihi2_run"]
 # Columns of the packed arrays (see neurodeploy.emulator.loihi2._pack).
 NEURON_MULT_U, NEURON_MULT_V, NEURON_VTH, NEURON_BIAS = 0, 1, 2, 3
 PROJ_POST_OFFSET, PROJ_N_POST, PROJ_N_SLOTS, PROJ_BUF_OFFSET, PROJ_WEIGHT_EXP = 0, 1, 2, 3, 4
-SYN_PROJ, SYN_POST, SYN_WEIGHT, SYN_DELAY = 0, 1, 2, 3
+BLOCK_PROJ, BLOCK_START, BLOCK_END = 0, 1, 2
+SYN_POST, SYN_WEIGHT, SYN_DELAY = 0, 1, 2
 
 _MAX_UV = 1 << 23
 _V_LIMIT = _MAX_UV - 1
@@ -46,7 +47,16 @@ def _shift(acc, weight_exp):
 
 @njit(cache=True, parallel=True)
 def loihi2_run(
-    in_events, in_offsets, neuron_params, proj_info, syn_ptr, syn_data, out_spikes, out_v, out_u
+    in_events,
+    in_offsets,
+    neuron_params,
+    proj_info,
+    src_ptr,
+    blocks,
+    syn_data,
+    out_spikes,
+    out_v,
+    out_u,
 ):
     """Run every sample of a batch through a Loihi 2 hardware model.
 
@@ -63,18 +73,21 @@ def loihi2_run(
     proj_info : int64 array, shape (n_proj, 5)
         Per projection: first post neuron, n_post, delay slots (max delay + 1), offset in the flat
         delay buffer, weight_exp.
-    syn_ptr : int64 array, shape (n_inputs + n_neurons + 1,)
-        Synapses of source ``s`` (inputs first, then neurons) are ``syn_data[syn_ptr[s]:syn_ptr[s+1]]``.
-    syn_data : int64 array, shape (n_syn, 4)
-        Per synapse: projection, post index within the projection, effective weight (already
-        shifted left by weight_exp when that is >= 0), delay.
+    src_ptr : int64 array, shape (n_inputs + n_neurons + 1,)
+        The synapse blocks of source ``s`` (inputs first, then neurons) are
+        ``blocks[src_ptr[s]:src_ptr[s + 1]]``.
+    blocks : int64 array, shape (n_blocks, 3)
+        One row per (source, projection): projection, first synapse, end.
+    syn_data : int32 array, shape (n_syn, 3)
+        Per synapse: post index within the projection, effective weight (already shifted left by
+        weight_exp when that is >= 0), delay.
     out_spikes : uint8 array, shape (n_samples, n_steps, n_neurons)
         Filled with the spikes.
     out_v, out_u : int32 arrays, shape (n_samples, n_steps, n_neurons) or (n_samples, 0, 0)
         Filled with v (after reset) and u when they have steps; left alone otherwise.
     """
     n_samples, n_steps, n_neurons = out_spikes.shape
-    n_inputs = syn_ptr.shape[0] - 1 - n_neurons
+    n_inputs = src_ptr.shape[0] - 1 - n_neurons
     n_proj = proj_info.shape[0]
     buf_size = 0
     for p in range(n_proj):
@@ -140,22 +153,29 @@ def loihi2_run(
             #    apply weight_exp to each sum, add into the ring (arrives at t + 1 + delay).
             n_touched = 0
             for k in range(n_src):
-                s = sources[k]
-                for q in range(syn_ptr[s], syn_ptr[s + 1]):
-                    p = syn_data[q, SYN_PROJ]
+                src = sources[k]
+                for blk in range(src_ptr[src], src_ptr[src + 1]):
+                    p = blocks[blk, BLOCK_PROJ]
                     n_post = proj_info[p, PROJ_N_POST]
-                    slot = (head[p] + syn_data[q, SYN_DELAY]) % proj_info[p, PROJ_N_SLOTS]
-                    idx = proj_info[p, PROJ_BUF_OFFSET] + slot * n_post + syn_data[q, SYN_POST]
-                    if proj_info[p, PROJ_WEIGHT_EXP] >= 0:
-                        # A left shift distributes over the sum: weights come pre-shifted.
-                        buf[idx] += syn_data[q, SYN_WEIGHT]
-                        continue
-                    if not is_touched[idx]:
-                        is_touched[idx] = True
-                        touched[n_touched] = idx
-                        touched_proj[n_touched] = p
-                        n_touched += 1
-                    acc[idx] += syn_data[q, SYN_WEIGHT]
+                    n_slots = proj_info[p, PROJ_N_SLOTS]
+                    base = proj_info[p, PROJ_BUF_OFFSET]
+                    h = head[p]
+                    shift_sums = proj_info[p, PROJ_WEIGHT_EXP] < 0
+                    for q in range(blocks[blk, BLOCK_START], blocks[blk, BLOCK_END]):
+                        slot = h + syn_data[q, SYN_DELAY]
+                        if slot >= n_slots:
+                            slot -= n_slots
+                        idx = base + slot * n_post + syn_data[q, SYN_POST]
+                        if not shift_sums:
+                            # A left shift distributes over the sum: weights come pre-shifted.
+                            buf[idx] += syn_data[q, SYN_WEIGHT]
+                            continue
+                        if not is_touched[idx]:
+                            is_touched[idx] = True
+                            touched[n_touched] = idx
+                            touched_proj[n_touched] = p
+                            n_touched += 1
+                        acc[idx] += syn_data[q, SYN_WEIGHT]
             # A negative weight_exp floors each (slot, post) sum of this step separately.
             for k in range(n_touched):
                 idx = touched[k]
