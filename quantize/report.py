@@ -8,18 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from neurodeploy.evaluation import output_population
 from neurodeploy.files import atomic_path
 from neurodeploy.network import Network
 from neurodeploy.readout import accuracy, predict
 from neurodeploy.records import Recording
 from neurodeploy.spikes import SpikeData
 
-__all__ = ["build_report", "output_population", "write_report"]
-
-
-def output_population(network: Network) -> str:
-    """The population classes are read from: ``metadata["output"]`` or the last one."""
-    return str(network.metadata.get("output", network.populations[-1].name))
+__all__ = ["build_report", "write_report"]
 
 
 def build_report(

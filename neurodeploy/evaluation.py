@@ -1,0 +1,141 @@
+"""Classify samples with any model on any execution path: float simulation, emulator or a backend.
+
+Every path produces a :class:`~neurodeploy.records.Recording` and is decided by the model's readout
+rule (:mod:`neurodeploy.readout`), so accuracy differences between paths come from the run alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from neurodeploy.errors import ConfigError
+from neurodeploy.network import Network
+from neurodeploy.readout import check_readout, predict
+from neurodeploy.records import Recording
+from neurodeploy.spikes import SpikeData
+
+__all__ = ["EVALUATION_BACKENDS", "Evaluation", "evaluate", "output_population", "runner"]
+
+#: ``float`` simulates the canonical float model (a hardware model is dequantized first);
+#: ``emulator`` runs the bit-accurate emulator of the model's profile; any other name is a
+#: registered backend (e.g. ``lava``).
+EVALUATION_BACKENDS = ("float", "emulator", "lava")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Predictions of one model on labelled samples."""
+
+    backend: str
+    readout: str
+    predicted: NDArray[np.int64]
+    labels: NDArray[np.int64]
+    spikes_per_sample: dict[str, float]
+
+    @property
+    def accuracy(self) -> float:
+        return float((self.predicted == self.labels).mean()) if len(self.labels) else 0.0
+
+    @property
+    def n(self) -> int:
+        return len(self.labels)
+
+    def to_json(self) -> dict:
+        return {
+            "backend": self.backend,
+            "readout": self.readout,
+            "accuracy": self.accuracy,
+            "n": self.n,
+            "correct": int((self.predicted == self.labels).sum()),
+            "spikes_per_sample": self.spikes_per_sample,
+        }
+
+
+def output_population(network: Network) -> str:
+    """The population classes are read from: ``metadata["output"]`` or the last non-input one."""
+    default = [p.name for p in network.populations if p.kind != "input"][-1]
+    return str(network.metadata.get("output", default))
+
+
+def runner(network: Network, backend: str) -> Callable[[SpikeData], Recording]:
+    """A function running ``network`` on samples along execution path ``backend``."""
+    if backend == "float":
+        from neurodeploy.trainer.simulate import simulate
+
+        if network.is_hardware:
+            from neurodeploy.quantize import dequantize
+
+            network = dequantize(network)
+        return lambda spikes: simulate(network, spikes)
+    if not network.is_hardware:
+        raise ConfigError(
+            f"backend {backend!r} runs hardware models; quantize this float model first "
+            "(neurodeploy quantize MODEL --target loihi2|spinnaker2 --out HW.h5)"
+        )
+    if backend == "emulator":
+        from neurodeploy.emulator import run
+
+        return lambda spikes: run(network, spikes, record_v=True)
+    from neurodeploy.backends import get_backend
+
+    chosen = get_backend(backend)
+    if chosen.profile != network.profile:
+        raise ConfigError(
+            f"backend {backend!r} runs {chosen.profile} models, but this model is for {network.profile}"
+        )
+    return lambda spikes: chosen.run(network, spikes, record_v=True)
+
+
+def _chunks(n: int, size: int) -> Iterator[NDArray[np.int64]]:
+    for start in range(0, n, size):
+        yield np.arange(start, min(start + size, n))
+
+
+def evaluate(
+    network: Network,
+    spikes: SpikeData,
+    *,
+    backend: str = "float",
+    batch_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> Evaluation:
+    """Predict every sample of ``spikes`` with ``network`` run on ``backend``.
+
+    Parameters
+    ----------
+    network : Network
+        Float or hardware model with a ``readout`` rule in its metadata.
+    spikes : SpikeData
+        Labelled samples; channels = the model's inputs.
+    backend : str
+        ``float``, ``emulator`` or a registered backend name.
+    batch_size : int
+        Samples per run (bounds the memory of the recordings).
+    progress : callable, optional
+        Called with the number of samples finished after each batch.
+    """
+    readout = check_readout(str(network.metadata.get("readout", "")))
+    out = output_population(network)
+    v_scale = network.population(out).v_scale
+    run = runner(network, backend)
+    predicted = np.full(len(spikes), -1, dtype=np.int64)
+    counts: dict[str, float] = {}
+    for idx in _chunks(len(spikes), batch_size):
+        recording = run(spikes.subset(idx))
+        predicted[idx] = predict(recording[out], readout, v_scale)
+        for name, rec in recording.items():
+            counts[name] = counts.get(name, 0.0) + float(rec.spikes.sum())
+        if progress is not None:
+            progress(len(idx))
+    n = max(len(spikes), 1)
+    return Evaluation(
+        backend=backend,
+        readout=readout,
+        predicted=predicted,
+        labels=spikes.labels.copy(),
+        spikes_per_sample={k: v / n for k, v in counts.items()},
+    )
