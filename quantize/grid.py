@@ -62,7 +62,9 @@ def best_step(
     """The step minimising ``sum(importance * (w - q(w))**2)``.
 
     Candidates range from the step that just fits ``max|w|`` down to a third of it (clipping the
-    largest weights). ``importance`` (broadcast to the weights) is e.g. the presynaptic spike count.
+    largest weights), plus every step that puts the largest weight exactly on a grid point (so
+    weights already on a coarser grid, e.g. after quantization-aware fine-tuning, are found
+    exactly). ``importance`` (broadcast to the weights) is e.g. the presynaptic spike count.
     """
     w = np.asarray(weights, dtype=np.float64)
     fit_all = _fit_all_step(w, low, high)
@@ -72,8 +74,14 @@ def best_step(
     if not weight.any():
         weight = np.ones_like(w)
     best, best_err = fit_all, np.inf
-    for factor in np.linspace(1.0, 1.0 / 3.0, n_candidates):
-        step = fit_all * factor
+    max_abs = float(np.abs(w).max())
+    levels = np.arange(1, max(-low, high) // multiple + 1)
+    candidates = np.r_[
+        fit_all * np.linspace(1.0, 1.0 / 3.0, n_candidates), max_abs / (levels * multiple)
+    ]
+    for step in candidates:
+        if step < fit_all / 3.0 or step > fit_all * max(-low, high):
+            continue
         ints, _ = quantize_to_grid(w, step, low, high, multiple)
         err = float((weight * (w - ints * step) ** 2).sum())
         if err < best_err:

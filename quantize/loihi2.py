@@ -33,10 +33,14 @@ from neurodeploy.profiles import LOIHI2
 from neurodeploy.quantize.calibration import Calibration
 from neurodeploy.quantize.grid import best_step, fit_grid
 
-__all__ = ["HEADROOM", "dequantize_loihi2", "map_loihi2"]
+__all__ = ["HEADROOM_U", "HEADROOM_V", "dequantize_loihi2", "map_loihi2", "projection_grid"]
 
-#: Calibration's largest |I| and |V| must stay below 2^23 / HEADROOM integer units.
-HEADROOM = 8.0
+#: Calibration's largest |I| must stay below 2^23 / HEADROOM_U integer units: u wraps past 2^23,
+#: which would wreck a run, so it gets a wide margin.
+HEADROOM_U = 4.0
+#: Calibration's largest |V| must stay below 2^23 / HEADROOM_V: v saturates (it does not wrap),
+#: so a narrow margin buys finer weights.
+HEADROOM_V = 1.5
 _MAX_STATE = 2**23
 _VTH_MAX = LOIHI2.neuron_params["vth"].high
 _MANT = LOIHI2.neuron_params["bias_mant"].high
@@ -48,6 +52,15 @@ class _Grid:
     high: int
     multiple: int
     sign_mode: int
+
+
+def projection_grid(projection: Projection) -> tuple[int, int, int]:
+    """``(low, high, multiple)`` of a ``loihi2`` projection's integer weights (its sign mode)."""
+    mode = projection.hw_params.get("sign_mode", 0)
+    grid = {1: _Grid(-256, 254, 2, 1), 2: _Grid(0, 255, 1, 2), 3: _Grid(-255, 0, 1, 3)}.get(mode)
+    grid = grid or _grid_for(projection.weights)
+    drop = 8 - projection.hw_params["num_weight_bits"]
+    return grid.low, grid.high, grid.multiple << drop
 
 
 def _grid_for(weights: NDArray[np.floating]) -> _Grid:
@@ -136,8 +149,8 @@ def _map_incoming(
     }
     # Smallest unit L = 64 s the population's limits allow.
     limits = [
-        64 * HEADROOM * calibration.i_max.get(pop.name, 0.0) / _MAX_STATE,
-        64 * HEADROOM * calibration.v_max.get(pop.name, 0.0) / _MAX_STATE,
+        64 * HEADROOM_U * calibration.i_max.get(pop.name, 0.0) / _MAX_STATE,
+        64 * HEADROOM_V * calibration.v_max.get(pop.name, 0.0) / _MAX_STATE,
         64 * float(np.abs(pop.bias).max(initial=0.0)) / (_MANT * 2**7),
         1e-300,
     ]

@@ -21,13 +21,18 @@ from neurodeploy.profiles import SPINNAKER2
 from neurodeploy.quantize.calibration import Calibration
 from neurodeploy.quantize.grid import best_step, fit_grid
 
-__all__ = ["dequantize_spinnaker2", "map_spinnaker2"]
+__all__ = ["dequantize_spinnaker2", "map_spinnaker2", "projection_grid"]
 
 
 def _f32(x: float | np.ndarray) -> float | np.ndarray:
     """The float32 value, held as float64 (hardware models store what the chip runs)."""
     out = np.asarray(x, dtype=np.float32).astype(np.float64)
     return float(out) if out.ndim == 0 else out
+
+
+def projection_grid(projection: Projection) -> tuple[int, int, int]:
+    """``(low, high, multiple)`` of a ``spinnaker2`` projection's integer weights."""
+    return SPINNAKER2.weight_range.low, SPINNAKER2.weight_range.high, 1
 
 
 def map_spinnaker2(

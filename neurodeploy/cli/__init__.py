@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import sys
 
+from neurodeploy.cli import deploy as _deploy  # noqa: F401
 from neurodeploy.cli import inspect as _inspect  # noqa: F401  (registers commands)
 from neurodeploy.cli import quantize as _quantize  # noqa: F401
+from neurodeploy.cli import train as _train  # noqa: F401
 from neurodeploy.cli import verify as _verify  # noqa: F401
 from neurodeploy.cli._app import app, debug_enabled
 from neurodeploy.errors import NeurodeployError

@@ -1,0 +1,163 @@
+"""Training loop: determinism, resume, config errors, CLI train/evaluate."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from neurodeploy.cli import app
+from neurodeploy.errors import ConfigError
+from neurodeploy.files import read_network
+from neurodeploy.trainer.config import load_config
+from neurodeploy.trainer.loop import train
+
+SMALL = [
+    'data.train="yinyang:train"',
+    'data.test="yinyang:test"',
+    "data.dt_ms=1.0",
+    "data.options={size = 96}",
+    "model.hidden=[12]",
+    "model.input_init=[2.5, 1.5]",
+    "model.max_delay_steps=3",
+    "model.delay_init_steps=[0.0, 3.0]",
+    "train.epochs=3",
+    "train.batch_size=16",
+    "train.lr=0.005",
+    "train.learn_delays=true",
+]
+
+
+def _weights(net):
+    return [p.weights for p in net.projections] + [p.delays for p in net.projections]
+
+
+def test_training_is_deterministic_for_a_seed(tmp_path):
+    cfg = load_config(None, SMALL)
+    a = train(cfg, tmp_path / "a", progress=False)
+    b = train(cfg, tmp_path / "b", progress=False)
+    for x, y in zip(_weights(a), _weights(b), strict=True):
+        np.testing.assert_array_equal(x, y)
+    c = train(load_config(None, [*SMALL, "train.seed=1"]), tmp_path / "c", progress=False)
+    assert not np.array_equal(_weights(a)[0], _weights(c)[0])
+    assert any(
+        not np.array_equal(p.delays, np.rint(p.delays)) for p in a.projections
+    )  # delays learned
+
+
+def test_resume_equals_uninterrupted_run(tmp_path):
+    cfg = load_config(None, SMALL)
+    full = train(load_config(None, [*SMALL, "train.keep_checkpoints=1"]), tmp_path / "full", progress=False)
+    assert [p.name for p in (tmp_path / "full" / "checkpoints").iterdir()] == ["epoch_0003.h5"]
+    run = tmp_path / "resumed"
+    train(cfg, run, progress=False, stop_after=1)
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_0001.h5"]
+    assert not (run / "model.h5").exists()
+    resumed = train(cfg, run, progress=False)
+    for x, y in zip(_weights(full), _weights(resumed), strict=True):
+        np.testing.assert_array_equal(x, y)
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
+    assert (run / "curve.png").stat().st_size > 1000  # drawn at the last epoch
+    model = read_network(run / "model.h5")
+    assert model.metadata["readout"] == "max_voltage"
+    assert model.metadata["config"]["train"]["epochs"] == 3
+    assert [p.kind for p in model.populations] == ["input", "lif", "li"]
+
+
+@pytest.mark.parametrize(
+    ("text", "overrides", "message"),
+    [
+        ("[model]\nhiden = [3]\n", [], "model.hiden: unknown field"),
+        ("[model]\nhidden = 3\n", [], "model.hidden: must be a list"),
+        ('[train]\nlr = "fast"\n', [], "train.lr: must be a number"),
+        ("[trian]\n", [], "trian: unknown section"),
+        ("", ["train.epochs=0"], "train.epochs: must be >= 1"),
+        ("", ['loss.readout="first_spike"'], "needs model.output = lif"),
+        ("", ["train.nope=1"], "train.nope: unknown field"),
+    ],
+)
+def test_config_errors_name_the_field(tmp_path, text, overrides, message):
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as err:
+        load_config(path, overrides)
+    assert "\n" not in str(err.value)
+    assert str(path) in str(err.value)
+
+
+def test_set_parses_toml_values_and_bare_strings():
+    cfg = load_config(
+        None, ["data.train=shd:/tmp/x.h5", "model.hidden=[4, 5]", "train.learn_delays=true"]
+    )
+    assert cfg.data.train == "shd:/tmp/x.h5"
+    assert cfg.model.hidden == [4, 5]
+    assert cfg.train.learn_delays is True
+
+
+def test_cli_train_and_evaluate(tmp_path):
+    runner = CliRunner()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("")
+    args = ["train", str(cfg), "--out", str(tmp_path / "run"), "--quiet", "--json"]
+    for item in SMALL:
+        args += ["--set", item]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    model = tmp_path / "run" / "model.h5"
+    result = runner.invoke(app, ["evaluate", str(model), "--data", "yinyang:test", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["n"] == 96
+    # the float simulator + readout rule agree with the trainer's own test accuracy
+    assert doc["accuracy"] == pytest.approx(
+        read_network(model).metadata["metrics"]["test_accuracy"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[data]\ntrain = "shd:/nonexistent/train.h5"\n', "/nonexistent/train.h5"),
+        ("[data]\noptions = {size = 8}\n[model]\nn_inputs = 2\n", "beyond the 2 input channels"),
+        ("[data]\noptions = {size = 8}\n[model]\nn_outputs = 2\n", "labels must be in [0, 1]"),
+        ("[model]\nhidden = [0]\n", "model.hidden"),
+    ],
+)
+def test_cli_bad_config_or_data_fails_before_training_with_one_line(tmp_path, capsys, toml, message):
+    from neurodeploy.cli import main
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(toml)
+    run = tmp_path / "run"
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(cfg), "--out", str(run)])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
+    assert not run.exists()
+
+
+def test_time_to_first_spike_training_reduces_the_loss(tmp_path):
+    cfg = load_config(
+        None,
+        [
+            *SMALL,
+            "data.options={bias = true, size = 200}",
+            "data.dt_ms=0.5",
+            "model.hidden=[40]",
+            "model.output=\"lif\"",
+            "model.output_init=[1.0, 1.0]",
+            "loss.readout=\"first_spike\"",
+            "loss.tau0_ms=2.0",
+            "loss.tau1_ms=20.0",
+            "train.epochs=4",
+        ],
+    )
+    net = train(cfg, tmp_path / "ttfs", progress=False)
+    history = [json.loads(line) for line in (tmp_path / "ttfs" / "metrics.jsonl").read_text().splitlines()]
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert net.population("output").kind == "lif"
+    assert net.metadata["readout"] == "first_spike"
