@@ -71,8 +71,8 @@ class ModelConfig:
     delay_init_steps: list = field(default_factory=lambda: [0.0, 0.0])  # uniform [lo, hi]
     recurrent_delay_init_steps: list = field(default_factory=lambda: [0.0, 0.0])
     # Decays are rounded to multiples of 1/decay_resolution (0 = exact exp(-dt/tau)). 4096 is
-    # Loihi 2's 12-bit grid (also exact in SpiNNaker2's float32), so quantization keeps them.
-    decay_resolution: int = 4096
+    # Loihi 2's 12-bit grid (also exact in SpiNNaker2's float32): quantization then keeps them.
+    decay_resolution: int = 0
 
 
 @dataclass(frozen=True)
