@@ -6,7 +6,8 @@ learned delays on every projection. Inputs are synthetic with SHD-like statistic
 cochlea model's output does), followed by silence up to T.
 
 - speed: training steps (forward, adjoint, Adam) at T = 1,000 steps, max delay 62; samples/s and
-  the projected time of one 8,156-sample SHD epoch on this machine;
+  the projected time of one 8,156-sample SHD epoch on this machine, plus the CPU time per sample
+  (which, unlike wall time, barely depends on what else the machine runs);
 - memory: peak resident memory of a fresh process that trains a few batches, for T = 250 ... 4,000
   steps (max delay 62) and for max delay 0, 62, 250 steps (T = 1,000). ``memory_ratio`` is the
   peak at the largest T over the peak at the smallest T. ``traced_mb`` is the peak of the arrays
@@ -94,7 +95,9 @@ def child(n_steps: int, max_delay: int, n_batches: int) -> dict:
     setup = _setup(n_steps, max_delay, 64)
     _train_batches(setup, 1)  # compile / warm up
     tracemalloc.start()
+    cpu0 = time.process_time()
     seconds, samples = _train_batches(setup, n_batches)
+    cpu = time.process_time() - cpu0
     traced = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -104,6 +107,7 @@ def child(n_steps: int, max_delay: int, n_batches: int) -> dict:
         "peak_mb": peak,
         "traced_mb": traced,
         "samples_per_second": samples / seconds,
+        "cpu_ms_per_sample": 1000 * cpu / samples,
         "hidden_spikes_per_neuron": _train_batches.hidden_rate,
     }
 
@@ -139,6 +143,8 @@ def main() -> None:
         "threads": numba.config.NUMBA_NUM_THREADS,
         "samples_per_second": sps,
         "hidden_spikes_per_neuron": speed["hidden_spikes_per_neuron"],
+        "cpu_ms_per_sample": speed["cpu_ms_per_sample"],
+        "load_average": os.getloadavg()[0],
         "epoch_seconds": SHD_EPOCH / sps,
         "peak_mb": {str(t): r["peak_mb"] for t, r in by_t.items()},
         "traced_mb": {str(t): r["traced_mb"] for t, r in by_t.items()},
@@ -153,6 +159,10 @@ def main() -> None:
     print(f"  hidden spikes/neuron    {speed['hidden_spikes_per_neuron']:10.1f}")
     print(f"  training samples/s      {sps:10.1f}")
     print(f"  SHD epoch (8,156)       {result['epoch_seconds']:10.1f} s")
+    print(f"  CPU time per sample     {result['cpu_ms_per_sample']:10.1f} ms (all threads)")
+    print(
+        f"  1-min load average      {result['load_average']:10.1f} (other processes slow this down)"
+    )
     print("memory vs T (max delay 62)")
     print(f"  {'T':>6} {'peak MB':>10} {'traced MB':>10}")
     for t, r in by_t.items():

@@ -12,8 +12,8 @@ Modules: ``kernels`` (Numba only), ``model`` (packing), ``engine``, ``losses``, 
 
 from neurodeploy.trainer.config import Config, load_config
 from neurodeploy.trainer.engine import BatchResult, Engine, RegParams
-from neurodeploy.trainer.losses import LossParams
 from neurodeploy.trainer.loop import train
+from neurodeploy.trainer.losses import LossParams
 from neurodeploy.trainer.simulate import iter_recordings, simulate
 
 __all__ = [

@@ -161,7 +161,9 @@ class Engine:
             grad_w = p.unpack(sum_w)
             grad_d = [
                 w * b if learn else np.zeros_like(b)
-                for w, b, learn in zip(weights, p.unpack(sum_b), p.projs_i[:, K.Q_LEARN_D], strict=True)
+                for w, b, learn in zip(
+                    weights, p.unpack(sum_b), p.projs_i[:, K.Q_LEARN_D], strict=True
+                )
             ]
         return BatchResult(
             loss=res.loss,

@@ -555,4 +555,6 @@ def _progress(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
     # disable=None: no bar when stderr is not a terminal (logs, CI); the per-epoch line remains.
-    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True, disable=None)
+    return tqdm(
+        total=total, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True, disable=None
+    )

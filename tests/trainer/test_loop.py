@@ -49,7 +49,9 @@ def test_training_is_deterministic_for_a_seed(tmp_path):
 
 def test_resume_equals_uninterrupted_run(tmp_path):
     cfg = load_config(None, SMALL)
-    full = train(load_config(None, [*SMALL, "train.keep_checkpoints=1"]), tmp_path / "full", progress=False)
+    full = train(
+        load_config(None, [*SMALL, "train.keep_checkpoints=1"]), tmp_path / "full", progress=False
+    )
     assert [p.name for p in (tmp_path / "full" / "checkpoints").iterdir()] == ["epoch_0003.h5"]
     run = tmp_path / "resumed"
     train(cfg, run, progress=False, stop_after=1)
@@ -126,7 +128,9 @@ def test_cli_train_and_evaluate(tmp_path):
         ("[model]\nhidden = [0]\n", "model.hidden"),
     ],
 )
-def test_cli_bad_config_or_data_fails_before_training_with_one_line(tmp_path, capsys, toml, message):
+def test_cli_bad_config_or_data_fails_before_training_with_one_line(
+    tmp_path, capsys, toml, message
+):
     from neurodeploy.cli import main
 
     cfg = tmp_path / "c.toml"
@@ -148,16 +152,18 @@ def test_time_to_first_spike_training_reduces_the_loss(tmp_path):
             "data.options={bias = true, size = 200}",
             "data.dt_ms=0.5",
             "model.hidden=[40]",
-            "model.output=\"lif\"",
+            'model.output="lif"',
             "model.output_init=[1.0, 1.0]",
-            "loss.readout=\"first_spike\"",
+            'loss.readout="first_spike"',
             "loss.tau0_ms=2.0",
             "loss.tau1_ms=20.0",
             "train.epochs=4",
         ],
     )
     net = train(cfg, tmp_path / "ttfs", progress=False)
-    history = [json.loads(line) for line in (tmp_path / "ttfs" / "metrics.jsonl").read_text().splitlines()]
+    history = [
+        json.loads(line) for line in (tmp_path / "ttfs" / "metrics.jsonl").read_text().splitlines()
+    ]
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert net.population("output").kind == "lif"
     assert net.metadata["readout"] == "first_spike"
