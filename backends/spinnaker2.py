@@ -41,10 +41,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from neurodeploy.backends import spinnaker2_runner as runner
 from neurodeploy.backends.spinnaker2_placement import Placement, format_placement, place
 from neurodeploy.backends.spinnaker2_readme import bundle_readme
-
 from neurodeploy.emulator.spinnaker2 import V_RESET
 from neurodeploy.errors import BackendUnavailableError, ConfigError, NetworkError
 from neurodeploy.files import atomic_path, write_network

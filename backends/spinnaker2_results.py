@@ -20,9 +20,9 @@ from typing import Any
 
 import h5py
 import numpy as np
+
 from neurodeploy.backends.spinnaker2 import inputs_fingerprint, model_fingerprint
 from neurodeploy.backends.spinnaker2_runner import RESULTS_FORMAT, RESULTS_VERSION
-
 from neurodeploy.emulator.spinnaker2 import run_spinnaker2
 from neurodeploy.errors import ConfigError, ModelFileError
 from neurodeploy.network import Network

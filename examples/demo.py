@@ -21,7 +21,7 @@ from neurodeploy.backends import get_backend
 from neurodeploy.data import model_dataset
 from neurodeploy.emulator import run as emulate
 from neurodeploy.evaluation import evaluate, output_population
-from neurodeploy.files import atomic_path, read_network, write_network
+from neurodeploy.files import atomic_path, write_network
 from neurodeploy.quantize import quantize
 from neurodeploy.quantize.report import write_report
 from neurodeploy.readout import accuracy, predict
@@ -63,9 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     write_report(loihi.report, out, stem="loihi2.quantization")
     timings["quantize_loihi2_s"] = time.perf_counter() - t
 
-    t = _step(f"fine-tune for SpiNNaker2 (4-bit weights, {args.finetune_epochs} epochs) and quantize")
+    t = _step(
+        f"fine-tune for SpiNNaker2 (4-bit weights, {args.finetune_epochs} epochs) and quantize"
+    )
     ft_config = load_config(
-        CONFIG, [f"train.epochs={args.finetune_epochs}", "train.lr=0.0005", "train.silent_boost=0.0"]
+        CONFIG,
+        [f"train.epochs={args.finetune_epochs}", "train.lr=0.0005", "train.silent_boost=0.0"],
     )
     tuned = finetune(ft_config, model, "spinnaker2", out / "finetune_spinnaker2")
     spinnaker = quantize(tuned, "spinnaker2", calibration=calibration)
@@ -91,8 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     mismatch = first_mismatch(emulated, ran_in_lava)
     out_pop = output_population(loihi.hardware)
     v_scale = loihi.hardware.population(out_pop).v_scale
-    lava_acc = accuracy(predict(ran_in_lava[out_pop], loihi.hardware.metadata["readout"], v_scale), subset.labels)
-    emu_subset_acc = accuracy(predict(emulated[out_pop], loihi.hardware.metadata["readout"], v_scale), subset.labels)
+    lava_acc = accuracy(
+        predict(ran_in_lava[out_pop], loihi.hardware.metadata["readout"], v_scale), subset.labels
+    )
+    emu_subset_acc = accuracy(
+        predict(emulated[out_pop], loihi.hardware.metadata["readout"], v_scale), subset.labels
+    )
     timings["evaluate_s"] = time.perf_counter() - t
 
     _raster(out / "raster.png", model, loihi.hardware, spinnaker.hardware, test.subset([0]))
@@ -128,8 +135,16 @@ def _print_table(s: dict) -> None:
         ("float model (EventProp)", s["float_accuracy"], s["test_samples"]),
         ("Loihi 2 emulator", s["loihi2_emulator_accuracy"], s["test_samples"]),
         ("Lava fixed-point simulator", s["lava_accuracy"], s["lava_samples"]),
-        ("  Loihi 2 emulator, same samples", s["loihi2_emulator_accuracy_on_lava_subset"], s["lava_samples"]),
-        ("SpiNNaker2 fine-tuned float", s["spinnaker2_finetuned_float_accuracy"], s["test_samples"]),
+        (
+            "  Loihi 2 emulator, same samples",
+            s["loihi2_emulator_accuracy_on_lava_subset"],
+            s["lava_samples"],
+        ),
+        (
+            "SpiNNaker2 fine-tuned float",
+            s["spinnaker2_finetuned_float_accuracy"],
+            s["test_samples"],
+        ),
         ("SpiNNaker2 emulator", s["spinnaker2_emulator_accuracy"], s["test_samples"]),
     ]
     print(f"\n{'Yin-Yang test accuracy':<36} {'accuracy':>9} {'samples':>8}")
@@ -153,7 +168,7 @@ def _raster(path: Path, model, loihi, spinnaker, sample) -> None:
         "Loihi 2 emulator": emulate(loihi, sample),
         "SpiNNaker2 emulator": emulate(spinnaker, sample),
     }
-    hidden = [p.name for p in model.populations if p.kind == "lif"][0]
+    hidden = next(p.name for p in model.populations if p.kind == "lif")
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True, constrained_layout=True)
     for ax, (name, rec) in zip(axes, runs.items(), strict=True):
         t, i = np.nonzero(rec[hidden].spikes[0])

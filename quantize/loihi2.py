@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from neurodeploy.errors import ProfileLimitError
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import LOIHI2
 from neurodeploy.quantize.calibration import Calibration
+from neurodeploy.quantize.delays import check_delay_range, map_delays
 from neurodeploy.quantize.grid import best_step, fit_grid
 
 __all__ = ["HEADROOM_U", "HEADROOM_V", "dequantize_loihi2", "map_loihi2", "projection_grid"]
@@ -93,15 +93,7 @@ def map_loihi2(
     decisions : dict
         Per population and projection: scales, exponents, clipping and clamping counts.
     """
-    delay_max = LOIHI2.delay_range.high
-    too_long = [
-        f"projections/{i} ({p.name})/delays: {int((np.rint(p.delays) > delay_max).sum())} delays exceed "
-        f"the Loihi 2 limit of {delay_max} steps (max {p.max_delay}); use --on-overflow clamp to clamp them"
-        for i, p in enumerate(network.projections)
-        if p.delays.size and np.rint(p.delays).max() > delay_max
-    ]
-    if too_long and on_overflow == "error":
-        raise ProfileLimitError("\n".join(too_long))
+    check_delay_range(network, LOIHI2, on_overflow)
 
     pops: list[Population] = []
     projections: dict[int, Projection] = {}
@@ -179,9 +171,7 @@ def _map_incoming(
             if best is None or err < best[0]:
                 best = (err, exp, fit)
         _, exp, fit = best
-        delays = np.rint(proj.delays).astype(np.int64)
-        clamped = int((delays > LOIHI2.delay_range.high).sum())
-        delays = np.clip(delays, 0, LOIHI2.delay_range.high)
+        delays, delay_decisions = map_delays(proj, LOIHI2)
         hw_proj = Projection(
             source=proj.source,
             target=proj.target,
@@ -201,8 +191,7 @@ def _map_incoming(
                 "weights_clipped_pct": 100.0 * fit.clipped / max(proj.weights.size, 1),
                 "weight_rms_error": fit.rms_error,
                 "weight_rms_error_rel": fit.rms_error / max_abs if max_abs else 0.0,
-                "delays_rounded_changed": int((np.rint(proj.delays) != proj.delays).sum()),
-                "delays_clamped": clamped,
+                **delay_decisions,
             },
         )
     return unit / 64.0, out

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurodeploy.errors import ProfileLimitError
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import SPINNAKER2
 from neurodeploy.quantize.calibration import Calibration
+from neurodeploy.quantize.delays import check_delay_range, map_delays
 from neurodeploy.quantize.grid import best_step, fit_grid
 
 __all__ = ["dequantize_spinnaker2", "map_spinnaker2", "projection_grid"]
@@ -43,16 +43,7 @@ def map_spinnaker2(
     Returns the ``spinnaker2`` hardware model and the per-population and per-projection decisions.
     """
     low, high = SPINNAKER2.weight_range.low, SPINNAKER2.weight_range.high
-    delay_max = SPINNAKER2.delay_range.high
-    too_long = [
-        f"projections/{i} ({p.name})/delays: {int((np.rint(p.delays) > delay_max).sum())} delays exceed "
-        f"the SpiNNaker2 limit of {delay_max} steps (max {p.max_delay}); use --on-overflow clamp, or "
-        f"fine-tune with `neurodeploy train --finetune MODEL --target spinnaker2`"
-        for i, p in enumerate(network.projections)
-        if p.delays.size and np.rint(p.delays).max() > delay_max
-    ]
-    if too_long and on_overflow == "error":
-        raise ProfileLimitError("\n".join(too_long))
+    check_delay_range(network, SPINNAKER2, on_overflow)
 
     pops: list[Population] = []
     projections: dict[int, Projection] = {}
@@ -93,14 +84,13 @@ def map_spinnaker2(
         }
         for i, proj in incoming:
             fit = fit_grid(proj.weights, unit, low, high)
-            delays = np.rint(proj.delays).astype(np.int64)
-            clamped = int((delays > delay_max).sum())
+            delays, delay_decisions = map_delays(proj, SPINNAKER2)
             max_abs = float(np.abs(proj.weights).max(initial=0.0))
             projections[i] = Projection(
                 source=proj.source,
                 target=proj.target,
                 weights=fit.ints,
-                delays=np.clip(delays, 0, delay_max),
+                delays=delays,
                 weight_scale=unit,
             )
             decisions["projections"][proj.name] = {
@@ -110,8 +100,7 @@ def map_spinnaker2(
                 "weight_rms_error": fit.rms_error,
                 "weight_rms_error_rel": fit.rms_error / max_abs if max_abs else 0.0,
                 "weights_zeroed": int(((fit.ints == 0) & (proj.weights != 0)).sum()),
-                "delays_rounded_changed": int((np.rint(proj.delays) != proj.delays).sum()),
-                "delays_clamped": clamped,
+                **delay_decisions,
             }
     hardware = Network(
         dt_ms=network.dt_ms,

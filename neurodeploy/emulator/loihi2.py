@@ -19,11 +19,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from neurodeploy.emulator.layout import Outputs, layout
 from neurodeploy.emulator.loihi2_kernels import loihi2_run
 from neurodeploy.errors import NetworkError
 from neurodeploy.network import Network, Projection
 from neurodeploy.profiles import check_network
-from neurodeploy.records import PopulationRecord, Recording
+from neurodeploy.records import Recording
 from neurodeploy.spikes import SpikeData
 
 __all__ = ["SIGN_MODES", "effective_weights", "infer_sign_mode", "run_loihi2"]
@@ -89,45 +90,22 @@ def run_loihi2(
         )
     check_network(network)
     packed = _pack(network, inputs)
-    neurons = [p for p in network.populations if p.kind != "input"]
-    n_neurons = sum(p.size for p in neurons)
-    n_samples, n_steps = len(inputs), inputs.n_steps
-    shape = (n_samples, n_steps, n_neurons)
-    spikes = np.zeros(shape, np.uint8)
-    v = np.zeros(shape if record_v else (n_samples, 0, 0), np.int32)
-    u = np.zeros(shape if record_u else (n_samples, 0, 0), np.int32)
-    loihi2_run(*packed, spikes, v, u)
-    out: dict[str, PopulationRecord] = {}
-    start = 0
-    for pop in neurons:
-        sl = slice(start, start + pop.size)
-        out[pop.name] = PopulationRecord(
-            spikes=spikes[:, :, sl],
-            v=v[:, :, sl] if record_v else None,
-            u=u[:, :, sl] if record_u else None,
-        )
-        start += pop.size
-    return out
+    out = Outputs.allocate(
+        len(inputs),
+        inputs.n_steps,
+        packed[2].shape[0],
+        np.int32,
+        record_v=record_v,
+        record_u=record_u,
+    )
+    loihi2_run(*packed, out.spikes, out.v, out.u)
+    return out.split(network)
 
 
 def _pack(network: Network, inputs: SpikeData) -> tuple[NDArray[np.int64], ...]:
     """Arrays of :func:`loihi2_run` for ``network`` and ``inputs`` (events, offsets, neurons,
     projections, source pointers, synapse blocks, synapses)."""
-    in_offset, neuron_offset = {}, {}
-    n_inputs = n_neurons = 0
-    for pop in network.populations:
-        if pop.kind == "input":
-            in_offset[pop.name] = n_inputs
-            n_inputs += pop.size
-        else:
-            neuron_offset[pop.name] = n_neurons
-            n_neurons += pop.size
-    if inputs.n_channels != n_inputs:
-        raise NetworkError(
-            f"inputs have {inputs.n_channels} channels but the network's input populations have "
-            f"{n_inputs} neurons"
-        )
-    inputs.validate("inputs")
+    in_offset, neuron_offset, n_inputs, n_neurons = layout(network, inputs)
 
     neuron_params = np.zeros((n_neurons, 4), np.int64)
     for pop in network.populations:

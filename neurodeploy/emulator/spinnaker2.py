@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from neurodeploy.emulator.layout import Outputs, layout
 from neurodeploy.emulator.spinnaker2_kernels import (
     N_OPTIONS,
     OPT_FMA,
@@ -44,7 +45,7 @@ from neurodeploy.emulator.spinnaker2_kernels import (
 from neurodeploy.errors import NetworkError
 from neurodeploy.network import Network
 from neurodeploy.profiles import SPINNAKER2, check_network
-from neurodeploy.records import PopulationRecord, Recording
+from neurodeploy.records import Recording
 from neurodeploy.spikes import SpikeData
 
 __all__ = ["V_RESET", "options_array", "run_spinnaker2"]
@@ -104,27 +105,26 @@ def run_spinnaker2(
     check_network(network)
     resolved = SPINNAKER2.resolve_options(network, options)
     events, offsets, neuron_params, syn_ptr, syn_data = _pack(network, inputs)
-    neurons = [p for p in network.populations if p.kind != "input"]
-    n_neurons = sum(p.size for p in neurons)
-    n_samples, n_steps = len(inputs), inputs.n_steps
-    shape = (n_samples, n_steps, n_neurons)
-    spikes = np.zeros(shape, np.uint8)
-    v = np.zeros(shape if record_v else (n_samples, 0, 0), np.float32)
-    u = np.zeros(shape if record_u else (n_samples, 0, 0), np.float32)
-    spinnaker2_run(
-        events, offsets, neuron_params, syn_ptr, syn_data, options_array(resolved), spikes, v, u
+    out = Outputs.allocate(
+        len(inputs),
+        inputs.n_steps,
+        neuron_params.shape[0],
+        np.float32,
+        record_v=record_v,
+        record_u=record_u,
     )
-    out: dict[str, PopulationRecord] = {}
-    start = 0
-    for pop in neurons:
-        sl = slice(start, start + pop.size)
-        out[pop.name] = PopulationRecord(
-            spikes=spikes[:, :, sl],
-            v=v[:, :, sl] if record_v else None,
-            u=u[:, :, sl] if record_u else None,
-        )
-        start += pop.size
-    return out
+    spinnaker2_run(
+        events,
+        offsets,
+        neuron_params,
+        syn_ptr,
+        syn_data,
+        options_array(resolved),
+        out.spikes,
+        out.v,
+        out.u,
+    )
+    return out.split(network)
 
 
 def _pack(
@@ -133,22 +133,7 @@ def _pack(
     NDArray[np.int64], NDArray[np.int64], NDArray[np.float32], NDArray[np.int64], NDArray[np.int64]
 ]:
     """Arrays of :func:`spinnaker2_run`: events, offsets, neuron params, synapse pointers, synapses."""
-    in_offset: dict[str, int] = {}
-    neuron_offset: dict[str, int] = {}
-    n_inputs = n_neurons = 0
-    for pop in network.populations:
-        if pop.kind == "input":
-            in_offset[pop.name] = n_inputs
-            n_inputs += pop.size
-        else:
-            neuron_offset[pop.name] = n_neurons
-            n_neurons += pop.size
-    if inputs.n_channels != n_inputs:
-        raise NetworkError(
-            f"inputs have {inputs.n_channels} channels but the network's input populations have "
-            f"{n_inputs} neurons"
-        )
-    inputs.validate("inputs")
+    in_offset, neuron_offset, n_inputs, n_neurons = layout(network, inputs)
 
     neuron_params = np.zeros((n_neurons, 6), np.float32)
     for pop in network.populations:

@@ -35,6 +35,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from neurodeploy.backends.spinnaker2 import (
     SpiNNaker2Backend,
     export_spinnaker2,
@@ -42,7 +43,6 @@ from neurodeploy.backends.spinnaker2 import (
 )
 from neurodeploy.backends.spinnaker2_placement import place
 from neurodeploy.backends.spinnaker2_results import compare_results, read_results
-
 from neurodeploy.emulator.spinnaker2 import run_spinnaker2
 from neurodeploy.emulator.spinnaker2_networks import SPINNAKER2_REGIMES, random_spinnaker2_network
 from neurodeploy.errors import (

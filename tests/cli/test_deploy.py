@@ -11,11 +11,11 @@ import json
 import sys
 from pathlib import Path
 
-import neurodeploy.backends as backends
 import numpy as np
 import pytest
-from neurodeploy.backends.spinnaker2 import SpiNNaker2Backend
 
+import neurodeploy.backends as backends
+from neurodeploy.backends.spinnaker2 import SpiNNaker2Backend
 from neurodeploy.cli import main
 from neurodeploy.emulator.spinnaker2_networks import random_spinnaker2_network
 from neurodeploy.files import write_network

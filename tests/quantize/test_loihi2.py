@@ -103,7 +103,7 @@ def test_delays_are_rounded_not_floored():
 
 def test_delays_beyond_62_are_refused_or_clamped_on_request():
     net = _net(np.full((1, 3), 0.2), delays=np.array([[10.0, 62.4, 70.0]]))
-    with pytest.raises(ProfileLimitError, match=r"1 delays exceed the Loihi 2 limit of 62 steps"):
+    with pytest.raises(ProfileLimitError, match=r"1 delays exceed the loihi2 limit of 62 steps"):
         quantize(net, "loihi2")
     result = quantize(net, "loihi2", on_overflow="clamp")
     assert result.hardware.projections[0].delays.tolist() == [[10, 62, 62]]

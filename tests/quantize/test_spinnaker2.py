@@ -65,7 +65,7 @@ def test_mapping_fits_the_profile_and_shares_one_unit_per_population():
 
 def test_long_delays_need_clamp_or_fail_with_a_hint():
     net = _net(np.random.default_rng(2), delays_max=12.0)
-    with pytest.raises(ProfileLimitError, match=r"SpiNNaker2 limit of 7 steps.*--finetune"):
+    with pytest.raises(ProfileLimitError, match=r"spinnaker2 limit of 7 steps.*--finetune"):
         quantize(net, "spinnaker2")
     hw = quantize(net, "spinnaker2", on_overflow="clamp").hardware
     assert hw.projections[0].delays.max() == 7
