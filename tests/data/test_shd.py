@@ -15,7 +15,8 @@ from neurodeploy.data.shd import load, read_extra
 from neurodeploy.errors import ConfigError, ModelFileError
 from tests.data.shd_files import random_shd, write_shd
 
-DATA = Path("/work/shared/data")
+# The development files live in shared/, beside the repository (as in CI).
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def _reference_events(times, units, dt_ms, n_steps=None):
