@@ -31,17 +31,14 @@ _JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.
 
 
 def _load_inputs(network: Network, data: str | None, samples: int | None) -> SpikeData | None:
-    """The first ``samples`` samples of dataset ``data`` on the network's time step, or None."""
+    """The first ``samples`` samples of dataset ``data`` as the model saw its data, or None."""
     if data is None:
         if samples is not None:
             raise ConfigError("--samples needs --data")
         return None
-    from neurodeploy.data import load_dataset
+    from neurodeploy.data import model_dataset
 
-    spikes = load_dataset(data, dt_ms=network.dt_ms).spikes
-    if samples is not None:
-        spikes = spikes.subset(slice(0, min(samples, len(spikes))))
-    return spikes
+    return model_dataset(data, network, max_samples=samples).spikes
 
 
 def _accepts(method: Any, name: str) -> bool:

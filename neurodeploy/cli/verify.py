@@ -35,8 +35,10 @@ def verify(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """Run the emulator and a backend on the same networks and inputs and compare spikes and v at
-    every step. Exit code 0 only with no mismatch."""
+    """Compare the emulator with a backend (spikes and v at every step), or board results with it.
+
+    Exit code 0 only with no mismatch.
+    """
     from neurodeploy.backends import get_backend
 
     if results is not None:
