@@ -18,7 +18,7 @@ def _model(n_inputs: int) -> Network:
         projections=(Projection(source="input", target="out", weights=np.zeros((3, n_inputs))),),
         metadata={
             "config": {
-                "data": {"train": "yinyang:train", "t_max_ms": 20.0, "options": {"bias": True}}
+                "data": {"train": "yinyang:train", "t_max_ms": 40.0, "options": {"bias": True}}
             }
         },
     )
@@ -26,7 +26,7 @@ def _model(n_inputs: int) -> Network:
 
 def test_trained_options_and_grid_are_reused_for_the_same_dataset():
     ds = model_dataset("yinyang:test", _model(5), max_samples=7)
-    assert (ds.n_channels, ds.n_steps, len(ds)) == (5, 40, 7)
+    assert (ds.n_channels, ds.n_steps, len(ds)) == (5, 80, 7)
 
 
 def test_channel_mismatch_is_one_clear_error():
