@@ -126,8 +126,7 @@ def _pack(network: Network, inputs: SpikeData) -> tuple[NDArray[np.int64], ...]:
     buf_offset = 0
     for p, proj in enumerate(network.projections):
         n_post = network.population(proj.target).size
-        delays = np.rint(proj.delays).astype(np.int64)
-        n_slots = int(delays.max()) + 1 if delays.size else 1
+        n_slots = proj.max_delay + 1
         proj_info[p] = (
             neuron_offset[proj.target],
             n_post,
@@ -136,9 +135,11 @@ def _pack(network: Network, inputs: SpikeData) -> tuple[NDArray[np.int64], ...]:
             proj.hw_params["weight_exp"],
         )
         buf_offset += n_slots * n_post
-        rows.append(_synapses(network, proj, p, delays, in_offset, neuron_offset, n_inputs))
+        rows.append(_synapses(network, proj, p, in_offset, neuron_offset, n_inputs))
     syn = np.concatenate(rows) if rows else np.zeros((0, 5), np.int64)
-    syn = syn[np.lexsort((syn[:, 2], syn[:, 1], syn[:, 0]))]  # by source, projection, post
+    # Each projection's rows come sorted by (source, post); a stable sort by source keeps that,
+    # giving (source, projection, post) order.
+    syn = syn[np.argsort(syn[:, 0], kind="stable")]
     # One block per (source, projection), so the kernel looks a projection up once per block.
     key = syn[:, 0] * (len(network.projections) + 1) + syn[:, 1]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(syn) else np.zeros(0, np.int64)
@@ -154,28 +155,28 @@ def _synapses(
     network: Network,
     proj: Projection,
     p: int,
-    delays: NDArray[np.int64],
     in_offset: dict[str, int],
     neuron_offset: dict[str, int],
     n_inputs: int,
 ) -> NDArray[np.int64]:
-    weights = effective_weights(
-        np.rint(proj.weights).astype(np.int64),
-        proj.hw_params["num_weight_bits"],
-        proj.hw_params.get("sign_mode", 0),
-    )
+    """Rows (source, projection, post, effective weight, delay) of the non-zero synapses of
+    ``proj``, sorted by source then post. Works on the non-zero entries only: the sign mode
+    Lava infers from the whole matrix is the same, since zeros never change it."""
+    pre, post = np.nonzero(proj.weights.T)
+    raw = np.rint(proj.weights[post, pre]).astype(np.int64)
+    mode = proj.hw_params.get("sign_mode", 0) or infer_sign_mode(raw)
+    weights = effective_weights(raw, proj.hw_params["num_weight_bits"], mode)
     weight_exp = proj.hw_params["weight_exp"]
     if weight_exp >= 0:
         weights = weights << weight_exp  # the kernel adds pre-shifted weights (exact in int64)
-    post, pre = np.nonzero(weights)
-    source_pop = network.population(proj.source)
-    if source_pop.kind == "input":
+    keep = weights != 0
+    pre, post, weights = pre[keep], post[keep], weights[keep]
+    delays = np.rint(proj.delays[post, pre]).astype(np.int64)
+    if network.population(proj.source).kind == "input":
         source = in_offset[proj.source] + pre
     else:
         source = n_inputs + neuron_offset[proj.source] + pre
-    return np.stack(
-        [source, np.full_like(post, p), post, weights[post, pre], delays[post, pre]], axis=1
-    ).astype(np.int64)
+    return np.stack([source, np.full_like(post, p), post, weights, delays], axis=1).astype(np.int64)
 
 
 def _bias(bias_mant: NDArray[np.int64], bias_exp: NDArray[np.int64]) -> NDArray[np.int64]:
