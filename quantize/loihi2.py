@@ -30,8 +30,9 @@ from numpy.typing import NDArray
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import LOIHI2
 from neurodeploy.quantize.calibration import Calibration
-from neurodeploy.quantize.delays import check_delay_range, map_delays
+from neurodeploy.quantize.delays import map_delays
 from neurodeploy.quantize.grid import best_step, fit_grid
+from neurodeploy.quantize.mapping import MappedProjections, map_network
 
 __all__ = ["HEADROOM_U", "HEADROOM_V", "dequantize_loihi2", "map_loihi2", "projection_grid"]
 
@@ -93,31 +94,18 @@ def map_loihi2(
     decisions : dict
         Per population and projection: scales, exponents, clipping and clamping counts.
     """
-    check_delay_range(network, LOIHI2, on_overflow)
+    return map_network(network, LOIHI2, calibration, on_overflow, _map_target)
 
-    pops: list[Population] = []
-    projections: dict[int, Projection] = {}
-    decisions: dict = {"populations": {}, "projections": {}}
-    for pop in network.populations:
-        if pop.kind == "input":
-            pops.append(pop)
-            continue
-        incoming = [(i, p) for i, p in enumerate(network.projections) if p.target == pop.name]
-        scale, proj_out = _map_incoming(network, pop, incoming, calibration)
-        hw_pop, pop_decision = _map_population(pop, scale)
-        pops.append(hw_pop)
-        decisions["populations"][pop.name] = pop_decision
-        for i, (proj, decision) in proj_out.items():
-            projections[i] = proj
-            decisions["projections"][network.projections[i].name] = decision
-    hardware = Network(
-        dt_ms=network.dt_ms,
-        populations=tuple(pops),
-        projections=tuple(projections[i] for i in range(len(network.projections))),
-        profile="loihi2",
-        metadata=dict(network.metadata),
-    )
-    return hardware.validate(), decisions
+
+def _map_target(
+    network: Network,
+    pop: Population,
+    incoming: list[tuple[int, Projection]],
+    calibration: Calibration,
+) -> tuple[Population, dict, MappedProjections]:
+    scale, mapped = _map_incoming(network, pop, incoming, calibration)
+    hw_pop, decision = _map_population(pop, scale)
+    return hw_pop, decision, mapped
 
 
 def _map_incoming(

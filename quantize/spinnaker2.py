@@ -18,8 +18,9 @@ import numpy as np
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import SPINNAKER2
 from neurodeploy.quantize.calibration import Calibration
-from neurodeploy.quantize.delays import check_delay_range, map_delays
+from neurodeploy.quantize.delays import map_delays
 from neurodeploy.quantize.grid import best_step, fit_grid
+from neurodeploy.quantize.mapping import MappedProjections, map_network
 
 __all__ = ["dequantize_spinnaker2", "map_spinnaker2", "projection_grid"]
 
@@ -42,58 +43,59 @@ def map_spinnaker2(
 
     Returns the ``spinnaker2`` hardware model and the per-population and per-projection decisions.
     """
-    low, high = SPINNAKER2.weight_range.low, SPINNAKER2.weight_range.high
-    check_delay_range(network, SPINNAKER2, on_overflow)
+    return map_network(network, SPINNAKER2, calibration, on_overflow, _map_target)
 
-    pops: list[Population] = []
-    projections: dict[int, Projection] = {}
-    decisions: dict = {"populations": {}, "projections": {}}
-    for pop in network.populations:
-        if pop.kind == "input":
-            pops.append(pop)
-            continue
-        incoming = [(i, p) for i, p in enumerate(network.projections) if p.target == pop.name]
-        if incoming:
-            weights = np.concatenate([p.weights.ravel() for _, p in incoming])
-            importance = np.concatenate(
-                [
-                    np.broadcast_to(calibration.importance(network, p), p.weights.shape).ravel()
-                    for _, p in incoming
-                ]
-            )
-            unit = best_step(weights, low, high, importance=importance)
-        else:
-            unit = max(abs(pop.threshold), 1.0) / 64.0
-        hw_pop = Population(
-            name=pop.name,
-            size=pop.size,
-            kind=pop.kind,
-            decay_mem=_f32(pop.decay_mem),
-            decay_syn=_f32(pop.decay_syn),
-            threshold=_f32(pop.threshold / unit),
-            bias=_f32(pop.bias / unit),
-            v_scale=unit,
+
+def _map_target(
+    network: Network,
+    pop: Population,
+    incoming: list[tuple[int, Projection]],
+    calibration: Calibration,
+) -> tuple[Population, dict, MappedProjections]:
+    low, high = SPINNAKER2.weight_range.low, SPINNAKER2.weight_range.high
+    mapped: MappedProjections = {}
+    if incoming:
+        weights = np.concatenate([p.weights.ravel() for _, p in incoming])
+        importance = np.concatenate(
+            [
+                np.broadcast_to(calibration.importance(network, p), p.weights.shape).ravel()
+                for _, p in incoming
+            ]
         )
-        pops.append(hw_pop)
-        decisions["populations"][pop.name] = {
-            "v_scale": unit,
-            "alpha_decay": hw_pop.decay_mem,
-            "exc_decay": hw_pop.decay_syn,
-            "threshold_hw": hw_pop.threshold,
-            "bias_max_error": float(np.abs(pop.bias - hw_pop.bias * unit).max(initial=0.0)),
-        }
-        for i, proj in incoming:
-            fit = fit_grid(proj.weights, unit, low, high)
-            delays, delay_decisions = map_delays(proj, SPINNAKER2)
-            max_abs = float(np.abs(proj.weights).max(initial=0.0))
-            projections[i] = Projection(
-                source=proj.source,
-                target=proj.target,
-                weights=fit.ints,
-                delays=delays,
-                weight_scale=unit,
-            )
-            decisions["projections"][proj.name] = {
+        unit = best_step(weights, low, high, importance=importance)
+    else:
+        unit = max(abs(pop.threshold), 1.0) / 64.0
+    hw_pop = Population(
+        name=pop.name,
+        size=pop.size,
+        kind=pop.kind,
+        decay_mem=_f32(pop.decay_mem),
+        decay_syn=_f32(pop.decay_syn),
+        threshold=_f32(pop.threshold / unit),
+        bias=_f32(pop.bias / unit),
+        v_scale=unit,
+    )
+    decision = {
+        "v_scale": unit,
+        "alpha_decay": hw_pop.decay_mem,
+        "exc_decay": hw_pop.decay_syn,
+        "threshold_hw": hw_pop.threshold,
+        "bias_max_error": float(np.abs(pop.bias - hw_pop.bias * unit).max(initial=0.0)),
+    }
+    for i, proj in incoming:
+        fit = fit_grid(proj.weights, unit, low, high)
+        delays, delay_decisions = map_delays(proj, SPINNAKER2)
+        max_abs = float(np.abs(proj.weights).max(initial=0.0))
+        hw_proj = Projection(
+            source=proj.source,
+            target=proj.target,
+            weights=fit.ints,
+            delays=delays,
+            weight_scale=unit,
+        )
+        mapped[i] = (
+            hw_proj,
+            {
                 "weight_scale": unit,
                 "weights_clipped": fit.clipped,
                 "weights_clipped_pct": 100.0 * fit.clipped / max(proj.weights.size, 1),
@@ -101,15 +103,9 @@ def map_spinnaker2(
                 "weight_rms_error_rel": fit.rms_error / max_abs if max_abs else 0.0,
                 "weights_zeroed": int(((fit.ints == 0) & (proj.weights != 0)).sum()),
                 **delay_decisions,
-            }
-    hardware = Network(
-        dt_ms=network.dt_ms,
-        populations=tuple(pops),
-        projections=tuple(projections[i] for i in range(len(network.projections))),
-        profile="spinnaker2",
-        metadata=dict(network.metadata),
-    )
-    return hardware.validate(), decisions
+            },
+        )
+    return hw_pop, decision, mapped
 
 
 def dequantize_spinnaker2(hardware: Network) -> Network:
