@@ -15,7 +15,6 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import h5py
@@ -25,6 +24,7 @@ from neurodeploy.backends.spinnaker2 import inputs_fingerprint, model_fingerprin
 from neurodeploy.backends.spinnaker2_runner import RESULTS_FORMAT, RESULTS_VERSION
 from neurodeploy.emulator.spinnaker2 import run_spinnaker2
 from neurodeploy.errors import ConfigError, ModelFileError
+from neurodeploy.files import read_hdf5
 from neurodeploy.network import Network
 from neurodeploy.profiles import SPINNAKER2
 from neurodeploy.records import Mismatch, PopulationRecord, Recording
@@ -67,20 +67,7 @@ def read_results(path: str | os.PathLike[str]) -> BoardResults:
         Missing or non-HDF5 file, unknown format or version, missing or malformed field; each
         line starts with the file name.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such file")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise ModelFileError(f"{path}: not a readable HDF5 file ({exc})") from None
-    try:
-        with f:
-            return _read(f)
-    except ModelFileError as exc:
-        raise ModelFileError(f"{path}: {exc}") from None
-    except (KeyError, ValueError, TypeError, OSError) as exc:
-        raise ModelFileError(f"{path}: damaged or incomplete results file ({exc})") from None
+    return read_hdf5(path, _read, what="results file")
 
 
 def _text(value: Any) -> str:

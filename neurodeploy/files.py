@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import h5py
 import numpy as np
@@ -30,7 +30,9 @@ from neurodeploy.errors import ModelFileError, NeurodeployError
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import check_network
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "atomic_path", "read_network", "write_network"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "atomic_path", "read_hdf5", "read_network", "write_network"]
+
+T = TypeVar("T")
 
 FORMAT = "neurodeploy-network"
 FORMAT_VERSION = 1
@@ -100,6 +102,29 @@ def write_network(network: Network, path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def read_hdf5(
+    path: str | os.PathLike[str], read: Callable[[h5py.File], T], what: str = "file"
+) -> T:
+    """Open ``path`` read-only and return ``read(file)``, turning every problem into a
+    ModelFileError whose lines start with the file name (missing, not HDF5, a NeurodeployError
+    raised by ``read``, or a damaged or truncated ``what``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ModelFileError(f"{path}: not a readable HDF5 file ({_short(exc)})") from None
+    try:
+        with f:
+            return read(f)
+    except NeurodeployError as exc:
+        lines = str(exc).splitlines()
+        raise ModelFileError("\n".join(f"{path}: {line}" for line in lines)) from None
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path}: damaged or truncated {what} ({_short(exc)})") from None
+
+
 def read_network(path: str | os.PathLike[str]) -> Network:
     """Read, validate and return the network in ``path``.
 
@@ -110,22 +135,7 @@ def read_network(path: str | os.PathLike[str]) -> Network:
         truncated file, unknown format or version, missing field, wrong shape, non-finite value,
         bad delay, unknown population, value outside the profile's range.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such file")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise ModelFileError(f"{path}: not a readable HDF5 file ({_short(exc)})") from None
-    try:
-        with f:
-            network = _read(f)
-    except NeurodeployError as exc:
-        lines = str(exc).splitlines()
-        raise ModelFileError("\n".join(f"{path}: {line}" for line in lines)) from None
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{path}: damaged or truncated file ({_short(exc)})") from None
-    return network
+    return read_hdf5(path, _read)
 
 
 def _read(f: h5py.File) -> Network:
