@@ -75,13 +75,16 @@ def evaluate_model(
 ) -> dict:
     """Accuracy of a model file on a dataset spec, by the model's readout rule, on ``backend``
     (float simulation, the bit-accurate emulator, or a registered backend such as lava)."""
+    from tqdm import tqdm
+
     from neurodeploy.data import model_dataset
     from neurodeploy.evaluation import evaluate
     from neurodeploy.files import read_network
 
     network = read_network(model)
     dataset = model_dataset(data, network, max_samples=max_samples)
-    result = evaluate(network, dataset.spikes, backend=backend)
+    with tqdm(total=len(dataset), desc=f"evaluate ({backend})", unit="sample", disable=None) as bar:
+        result = evaluate(network, dataset.spikes, backend=backend, progress=bar.update)
     return result.to_json() | {"data": dataset.name}
 
 
