@@ -116,38 +116,28 @@ def _deliver(ring, w_t, d_t, row, n_post, base, slot0, rlen):
 def _sample_w(grad_w, aring, d_t, row, n_post, base, slot0, alen):
     """``grad_w += gI[ta]`` over one presynaptic row."""
     row = np.uint64(row)
-    n = np.uint64(n_post)
-    base = np.uint64(base)
-    s0 = np.uint64(slot0)
-    al = np.uint64(alen)
-    for i in range(n):
+    a = np.uint64(base) + np.uint64(slot0)
+    stride = np.uint64(2 * alen)
+    for i in range(np.uint64(n_post)):
         k = row + i
-        sa = s0 + np.uint64(d_t[k])
-        if sa >= al:
-            sa -= al
-        grad_w[k] += aring[base + sa * n + i]
+        grad_w[k] += aring[a + np.uint64(d_t[k])]
+        a += stride
 
 
 @njit(cache=True)
 def _sample_wb(grad_w, grad_b, aring, d_t, row, n_post, base, slot0, alen):
     """``grad_w += gI[ta]``, ``grad_b += gI[ta + 1] - gI[ta]`` over one presynaptic row."""
     row = np.uint64(row)
-    n = np.uint64(n_post)
-    base = np.uint64(base)
-    s0 = np.uint64(slot0)
-    al = np.uint64(alen)
+    a = np.uint64(base) + np.uint64(slot0)
+    stride = np.uint64(2 * alen)
     one = np.uint64(1)
-    for i in range(n):
+    for i in range(np.uint64(n_post)):
         k = row + i
-        sa = s0 + np.uint64(d_t[k])
-        if sa >= al:
-            sa -= al
-        sb = sa + one
-        if sb == al:
-            sb = np.uint64(0)
-        gi_a = aring[base + sa * n + i]
+        sa = a + np.uint64(d_t[k])
+        gi_a = aring[sa]
         grad_w[k] += gi_a
-        grad_b[k] += aring[base + sb * n + i] - gi_a
+        grad_b[k] += aring[sa + one] - gi_a
+        a += stride
 
 
 @njit(cache=True)
@@ -155,25 +145,19 @@ def _sample_fb(grads, aring, w_t, d_t, row, n_post, base, slot0, alen):
     """As :func:`_sample_wb`, returning the feedback ``sum w * (gI[ta] - gI[ta + 1])``."""
     grad_w, grad_b = grads
     row = np.uint64(row)
-    n = np.uint64(n_post)
-    base = np.uint64(base)
-    s0 = np.uint64(slot0)
-    al = np.uint64(alen)
+    a = np.uint64(base) + np.uint64(slot0)
+    stride = np.uint64(2 * alen)
     one = np.uint64(1)
     acc = 0.0
-    for i in range(n):
+    for i in range(np.uint64(n_post)):
         k = row + i
-        sa = s0 + np.uint64(d_t[k])
-        if sa >= al:
-            sa -= al
-        sb = sa + one
-        if sb == al:
-            sb = np.uint64(0)
-        gi_a = aring[base + sa * n + i]
-        gi_b = aring[base + sb * n + i]
+        sa = a + np.uint64(d_t[k])
+        gi_a = aring[sa]
+        gi_b = aring[sa + one]
         grad_w[k] += gi_a
         grad_b[k] += gi_b - gi_a
         acc += w_t[k] * (gi_a - gi_b)
+        a += stride
     return acc
 
 
@@ -401,7 +385,10 @@ def _backward_sample(ev_steps, ev_units, n_steps, net, readout, drive, spike_ter
     fb = np.zeros(n_all)
     spk_at = np.full(n_all, -1, dtype=np.int64)
     spk_den = np.zeros(n_all)
-    aring = np.zeros(_ring_size(pops_i, P_ARING_LEN, P_ARING_OFFSET))
+    # adjoint ring, post-major and mirrored: gI of neuron i at step t is kept at slots
+    # t mod alen and t mod alen + alen of row i (2 * alen slots, at 2 * P_ARING_OFFSET + i * 2 *
+    # alen), so both gI[ta] and gI[ta + 1] lie at (t + 1) mod alen + d (+ 1), side by side
+    aring = np.zeros(2 * _ring_size(pops_i, P_ARING_LEN, P_ARING_OFFSET))
     out_off = pops_i[out_pop, P_OFFSET]
     first_step = np.full(pops_i[out_pop, P_SIZE], -1, dtype=np.int64)
     # first spike of every readout neuron, from the tape
@@ -433,7 +420,7 @@ def _backward_sample(ev_steps, ev_units, n_steps, net, readout, drive, spike_ter
                 tgt = projs_i[q, Q_TGT]
                 n_post = pops_i[tgt, P_SIZE]
                 alen = pops_i[tgt, P_ARING_LEN]
-                aoff = pops_i[tgt, P_ARING_OFFSET]
+                aoff = 2 * pops_i[tgt, P_ARING_OFFSET]
                 row = projs_i[q, Q_W_OFFSET] + j * n_post
                 slot0 = (t + 1) % alen
                 if p == 0 and projs_i[q, Q_LEARN_D] == 0:
@@ -454,7 +441,7 @@ def _backward_sample(ev_steps, ev_units, n_steps, net, readout, drive, spike_ter
             ds = pops_f[p, F_DECAY_SYN]
             th = pops_f[p, F_THRESHOLD]
             alen = pops_i[p, P_ARING_LEN]
-            abase = pops_i[p, P_ARING_OFFSET] + (t % alen) * size
+            abase = 2 * pops_i[p, P_ARING_OFFSET] + t % alen
             for i in range(size):
                 g = off + i
                 av = dm * gv[g]
@@ -471,7 +458,9 @@ def _backward_sample(ev_steps, ev_units, n_steps, net, readout, drive, spike_ter
                     fb[g] = 0.0
                 gv[g] = av
                 gi[g] = av + ds * gi[g]
-                aring[abase + i] = gi[g]
+                a = abase + 2 * alen * i
+                aring[a] = gi[g]
+                aring[a + alen] = gi[g]
 
 
 @njit(cache=True, parallel=True)
