@@ -14,20 +14,18 @@ from neurodeploy.errors import ConfigError
 from neurodeploy.network import Network, Projection
 from neurodeploy.quantize import loihi2, spinnaker2
 from neurodeploy.quantize.calibration import Calibration
-from neurodeploy.quantize.loihi2 import dequantize_loihi2, map_loihi2
 from neurodeploy.quantize.report import build_report
-from neurodeploy.quantize.spinnaker2 import dequantize_spinnaker2, map_spinnaker2
 from neurodeploy.spikes import SpikeData
 
 __all__ = ["DEQUANTIZERS", "GRIDS", "MAPPERS", "QuantizationResult", "dequantize", "quantize"]
 
 MAPPERS: dict[str, Callable[..., tuple[Network, dict]]] = {
-    "loihi2": map_loihi2,
-    "spinnaker2": map_spinnaker2,
+    "loihi2": loihi2.map_loihi2,
+    "spinnaker2": spinnaker2.map_spinnaker2,
 }
 DEQUANTIZERS: dict[str, Callable[[Network], Network]] = {
-    "loihi2": dequantize_loihi2,
-    "spinnaker2": dequantize_spinnaker2,
+    "loihi2": loihi2.dequantize_loihi2,
+    "spinnaker2": spinnaker2.dequantize_spinnaker2,
 }
 #: Per profile: a hardware projection -> (low, high, multiple) of its integer weights.
 GRIDS: dict[str, Callable[[Projection], tuple[int, int, int]]] = {
