@@ -1,7 +1,9 @@
 """Training configuration: TOML file -> frozen dataclasses, validated strictly.
 
 Sections ``[data]``, ``[model]``, ``[loss]``, ``[train]``; every field has a default (see the
-dataclasses). Unknown fields and wrong types fail with ``ConfigError("file: section.field:
+dataclasses). An optional ``[finetune]`` section holds ``[train]`` fields that replace ``[train]``'s
+when a trained model is fine-tuned for a hardware target (:meth:`Config.for_finetuning`), so a
+config carries its own fine-tuning recipe. Unknown fields and wrong types fail with ``ConfigError("file: section.field:
 message")``. ``--set section.field=value`` overrides are parsed as TOML values (a value that is not
 valid TOML is taken as a string, so ``--set data.train=shd:/x/train.h5`` works).
 
@@ -115,9 +117,18 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    finetune: dict = field(default_factory=dict)  # [train] fields used when fine-tuning
+
+    def for_finetuning(self) -> Config:
+        """This config with ``[finetune]``'s fields in place of ``[train]``'s."""
+        return dataclasses.replace(
+            self, train=dataclasses.replace(self.train, **self.finetune), finetune={}
+        )
 
 
 _SECTIONS = {"data": DataConfig, "model": ModelConfig, "loss": LossConfig, "train": TrainConfig}
+#: Section whose fields are ``[train]`` fields, applied by :meth:`Config.for_finetuning`.
+_FINETUNE = "finetune"
 _LIST_ITEM = {
     "hidden": int,
     "input_init": float,
@@ -170,13 +181,14 @@ def _field_kind(cls: type, f: dataclasses.Field) -> Any:
 
 
 def _build(raw: dict, source: str) -> Config:
-    unknown = sorted(set(raw) - set(_SECTIONS))
+    unknown = sorted(set(raw) - {*_SECTIONS, _FINETUNE})
     if unknown:
         raise ConfigError(
-            f"{source}: {unknown[0]}: unknown section; expected one of {', '.join(_SECTIONS)}"
+            f"{source}: {unknown[0]}: unknown section; expected one of "
+            f"{', '.join([*_SECTIONS, _FINETUNE])}"
         )
-    parts = {}
-    for section, cls in _SECTIONS.items():
+    parts: dict[str, Any] = {}
+    for section, cls in [*_SECTIONS.items(), (_FINETUNE, TrainConfig)]:
         values = raw.get(section, {})
         if not isinstance(values, dict):
             raise ConfigError(f"{source}: {section}: must be a table")
@@ -190,14 +202,19 @@ def _build(raw: dict, source: str) -> Config:
             key: _coerce(f"{source}: {section}.{key}", key, value, _field_kind(cls, names[key]))
             for key, value in values.items()
         }
-        parts[section] = cls(**kwargs)
+        parts[section] = kwargs if section == _FINETUNE else cls(**kwargs)
     config = Config(**parts)
     _check(config, source)
+    _check(config.for_finetuning(), source, section=_FINETUNE)
     return config
 
 
-def _check(c: Config, source: str) -> None:
+def _check(c: Config, source: str, *, section: str = "train") -> None:
+    """Validate ``c``; ``[train]`` problems are reported under ``section``."""
+
     def bad(where: str, message: str) -> None:
+        if where.startswith("train."):
+            where = f"{section}.{where.removeprefix('train.')}"
         raise ConfigError(f"{source}: {where}: {message}")
 
     if c.data.dt_ms <= 0:

@@ -42,7 +42,7 @@ def train_command(
 
     With --finetune MODEL --target PROFILE, training continues from MODEL with the forward pass in
     the target's precision (weights on its grid, integer delays in its range, its decays), with
-    straight-through gradients.
+    straight-through gradients, and with the CONFIG's [finetune] fields in place of its [train] ones.
     """
     from neurodeploy.trainer.config import load_config
     from neurodeploy.trainer.loop import load_data, train
@@ -50,6 +50,8 @@ def train_command(
     if (finetune is None) != (target is None):
         raise ConfigError("--finetune MODEL and --target PROFILE go together")
     cfg = load_config(config, set_ or [])
+    if finetune is not None:
+        cfg = cfg.for_finetuning()
     data = load_data(cfg)  # every data problem fails here, before training starts
     if finetune is not None:
         from neurodeploy.files import read_network

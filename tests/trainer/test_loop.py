@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from neurodeploy.cli import app
 from neurodeploy.errors import ConfigError
 from neurodeploy.files import read_network
-from neurodeploy.trainer.config import load_config
+from neurodeploy.trainer.config import config_from_dict, config_to_dict, load_config
 from neurodeploy.trainer.loop import train
 
 SMALL = [
@@ -79,6 +79,9 @@ def test_resume_equals_uninterrupted_run(tmp_path):
         ("", ["train.epochs=0"], "train.epochs: must be >= 1"),
         ("", ['loss.readout="first_spike"'], "needs model.output = lif"),
         ("", ["train.nope=1"], "train.nope: unknown field"),
+        ("", ["finetune.nope=1"], "finetune.nope: unknown field"),
+        ("[finetune]\nepochs = 0\n", [], "finetune.epochs: must be >= 1"),
+        ("[finetune]\nlr = -1.0\n", [], "finetune.lr: must be >= 0"),
     ],
 )
 def test_config_errors_name_the_field(tmp_path, text, overrides, message):
@@ -97,6 +100,15 @@ def test_set_parses_toml_values_and_bare_strings():
     assert cfg.data.train == "shd:/tmp/x.h5"
     assert cfg.model.hidden == [4, 5]
     assert cfg.train.learn_delays is True
+
+
+def test_finetune_section_replaces_train_fields_and_round_trips():
+    cfg = load_config(None, ["train.epochs=30", "train.lr=0.01", "finetune.epochs=3"])
+    tuned = cfg.for_finetuning()
+    assert (cfg.train.epochs, tuned.train.epochs) == (30, 3)
+    assert tuned.train.lr == cfg.train.lr == 0.01  # not named in [finetune]: kept
+    assert tuned.finetune == {}
+    assert config_from_dict(config_to_dict(cfg)) == cfg
 
 
 def test_cli_train_and_evaluate(tmp_path):
