@@ -49,6 +49,7 @@ def quantize(
     *,
     calibration: SpikeData | None = None,
     on_overflow: str = "error",
+    sensitivity_draws: int = 8,
 ) -> QuantizationResult:
     """Map float ``network`` onto profile ``target``.
 
@@ -64,6 +65,9 @@ def quantize(
         activity comparison.
     on_overflow : {"error", "clamp"}
         Delays beyond the target's range: refuse (default) or clamp.
+    sensitivity_draws : int
+        Float runs of the calibration data under 1e-3 relative weight noise that tell the report
+        which changed decisions are borderline (:mod:`neurodeploy.sensitivity`); 0 skips them.
 
     Returns
     -------
@@ -88,7 +92,14 @@ def quantize(
         float_recording = simulate(network, calibration)
         stats = Calibration.from_recording(network, calibration, float_recording)
     hardware, decisions = mapper(network, stats, on_overflow=on_overflow)
-    report = build_report(network, hardware, decisions, calibration, float_recording)
+    report = build_report(
+        network,
+        hardware,
+        decisions,
+        calibration,
+        float_recording,
+        sensitivity_draws=sensitivity_draws,
+    )
     hardware = hardware.with_metadata(quantization=report["summary"])
     return QuantizationResult(hardware=hardware, report=report)
 

@@ -13,6 +13,7 @@ from neurodeploy.files import atomic_path
 from neurodeploy.network import Network
 from neurodeploy.readout import accuracy, predict
 from neurodeploy.records import Recording
+from neurodeploy.sensitivity import sensitivity
 from neurodeploy.spikes import SpikeData
 
 __all__ = ["build_report", "write_report"]
@@ -24,8 +25,15 @@ def build_report(
     decisions: dict[str, Any],
     calibration: SpikeData | None,
     float_recording: Recording | None,
+    *,
+    sensitivity_draws: int = 8,
 ) -> dict[str, Any]:
-    """Per-layer decisions plus, with calibration data, spike counts and accuracy float vs emulated."""
+    """Per-layer decisions plus, with calibration data, spike counts and accuracy float vs emulated.
+
+    With labelled calibration data the summary also says which changed decisions are *borderline*
+    (:mod:`neurodeploy.sensitivity`): samples that the float model itself decides differently under
+    relative weight noise of 1e-3 in one of ``sensitivity_draws`` draws (0: not measured).
+    """
     layers: dict[str, dict[str, Any]] = {}
     for pop in hardware.populations:
         if pop.kind == "input":
@@ -64,6 +72,12 @@ def build_report(
             summary["float_accuracy"] = accuracy(float_pred, calibration.labels)
             summary["emulated_accuracy"] = accuracy(emu_pred, calibration.labels)
             summary["prediction_agreement"] = float((float_pred == emu_pred).mean())
+            flips = float_pred != emu_pred
+            summary["prediction_flips"] = int(flips.sum())
+            if sensitivity_draws > 0:
+                noise = sensitivity(network, calibration, draws=sensitivity_draws)
+                summary["float_noise"] = noise.to_json()
+                summary["flips_on_borderline_samples"] = int((flips & noise.borderline).sum())
     return {"summary": summary, "layers": layers}
 
 
@@ -93,7 +107,7 @@ def _plot(report: dict[str, Any], path: Path) -> None:
 
     layers = report["layers"]
     projs = [(name, d) for layer in layers.values() for name, d in layer["incoming"].items()]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4), constrained_layout=True)
+    fig, axes = plt.subplots(1, 4, figsize=(18, 4), constrained_layout=True)
     names = [n for n, _ in projs]
     x = np.arange(len(projs))
     axes[0].bar(x, [d["weight_rms_error_rel"] * 100 for _, d in projs], color="tab:blue")
@@ -124,10 +138,40 @@ def _plot(report: dict[str, Any], path: Path) -> None:
         axes[2].set_xticks(xs, [n for n, _ in spiking], fontsize=8)
         axes[2].legend(fontsize=8)
     summary = report["summary"]
-    title = f"spikes per sample ({summary['target']})"
-    if "float_accuracy" in summary:
-        title += f"\naccuracy float {summary['float_accuracy']:.1%} / emulated {summary['emulated_accuracy']:.1%}"
-    axes[2].set_title(title)
+    axes[2].set_title(f"spikes per sample ({summary['target']})")
+    _plot_accuracy(axes[3], summary)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
+
+
+def _plot_accuracy(ax: Any, summary: dict[str, Any]) -> None:
+    """Calibration accuracy float vs emulated, with the float model's band under weight noise."""
+    if "float_accuracy" not in summary:
+        ax.set_axis_off()
+        ax.set_title("no labelled calibration data")
+        return
+    values = [100 * summary["float_accuracy"], 100 * summary["emulated_accuracy"]]
+    low = max(0.0, min(values) - 10)
+    ax.bar([0, 1], values, color=["tab:blue", "tab:orange"])
+    for x, v in enumerate(values):
+        ax.text(x, (low + v) / 2, f"{v:.1f}%", ha="center", color="white", fontsize=10)
+    title = f"accuracy, {summary['calibration_samples']} calibration samples"
+    if "float_noise" in summary:
+        band = summary["float_noise"]["accuracy_under_noise"]
+        ax.errorbar(
+            0,
+            100 * band["mean"],
+            yerr=[[100 * (band["mean"] - band["min"])], [100 * (band["max"] - band["mean"])]],
+            color="k",
+            capsize=6,
+            label="float under 1e-3 weight noise (min-max)",
+        )
+        ax.legend(fontsize=8, loc="lower center")
+        title += (
+            f"\n{summary['prediction_flips']} decisions changed, "
+            f"{summary['flips_on_borderline_samples']} borderline"
+        )
+    ax.set_ylim(low, 102.0)
+    ax.set_xticks([0, 1], ["float", "emulated"])
+    ax.set_title(title, fontsize=10)

@@ -29,6 +29,13 @@ def quantize(
     on_overflow: Annotated[
         str, typer.Option(help="Delays beyond the target's range: error or clamp.")
     ] = "error",
+    sensitivity_draws: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Float runs under 1e-3 weight noise that mark borderline samples (0: none).",
+        ),
+    ] = 8,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report summary as JSON.")
     ] = False,
@@ -41,7 +48,13 @@ def quantize(
     data = None
     if calibration is not None:
         data = model_dataset(calibration, network, max_samples=calibration_samples).spikes
-    result = run_quantize(network, target, calibration=data, on_overflow=on_overflow)
+    result = run_quantize(
+        network,
+        target,
+        calibration=data,
+        on_overflow=on_overflow,
+        sensitivity_draws=sensitivity_draws,
+    )
     write_network(result.hardware, out)
     files = write_report(result.report, out.parent, stem=f"{out.stem}.quantization")
     summary = result.report["summary"]
@@ -67,4 +80,12 @@ def quantize(
         say(
             f"accuracy on {summary['calibration_samples']} calibration samples: float "
             f"{summary['float_accuracy']:.2%}, emulated {summary['emulated_accuracy']:.2%}"
+        )
+    if "float_noise" in summary:
+        band = summary["float_noise"]["accuracy_under_noise"]
+        say(
+            f"  {summary['prediction_flips']} decisions changed, "
+            f"{summary['flips_on_borderline_samples']} of them on borderline samples (the float "
+            f"model itself changes them under 1e-3 weight noise; float accuracy under that noise "
+            f"{band['min']:.2%}-{band['max']:.2%})"
         )
