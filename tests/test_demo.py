@@ -16,7 +16,22 @@ def test_demo_pipeline_writes_a_complete_summary(tmp_path):
     spec.loader.exec_module(demo)
     out = tmp_path / "demo"
     code = demo.main(
-        ["--out", str(out), "--epochs", "1", "--finetune-epochs", "1", "--lava-samples", "4"]
+        [
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--finetune-epochs",
+            "1",
+            "--lava-samples",
+            "4",
+            "--spoken-epochs",
+            "1",
+            "--spoken-finetune-epochs",
+            "1",
+            "--spoken-lava-samples",
+            "0",
+        ]
     )
     summary = json.loads((out / "summary.json").read_text())
     assert code == 0 and summary["lava_bit_exact"] is True
@@ -38,3 +53,12 @@ def test_demo_pipeline_writes_a_complete_summary(tmp_path):
         assert (out / name).is_file(), name
     assert (out / "export" / "spinnaker2" / "run_on_spinnaker2.py").is_file()
     assert (out / "export" / "loihi2" / "manifest.json").is_file()
+    spoken = summary["spoken_digits"]
+    assert spoken["test_samples"] == 60 and "lava_bit_exact" not in spoken  # Lava skipped
+    assert 0 <= spoken["loihi2_flips_borderline"] <= spoken["loihi2_flips"] <= 60
+    assert (out / "spoken_digits" / "loihi2.quantization.png").is_file()
+    targets = {(t["dataset"], t["target"]): t for t in summary["targets"]}
+    assert len(targets) == 5  # two accuracy targets per dataset, bit-exactness for Yin-Yang
+    gap = 100 * (summary["loihi2_emulator_accuracy"] - summary["float_accuracy"])
+    yy = targets[("yinyang", "Loihi 2 emulator, no fine-tuning - float >= -0.5 points")]
+    assert yy["measured_points"] == pytest.approx(gap, abs=0.01) and yy["met"] == (gap >= -0.5)
