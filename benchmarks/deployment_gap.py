@@ -106,6 +106,16 @@ def summarize(results: list[dict]) -> dict:
         for split in ("test", "train"):
             gap = np.array([r[split][key] - r[split]["float"] for r in results])
             out[f"{split}/{key}_minus_float"] = _mean_sem(gap)
+    for key in ("loihi2", "spinnaker2"):
+        # Both files together: correct decisions gained or lost over all their samples.
+        gap = np.array(
+            [
+                sum((r[f][key] - r[f]["float"]) * r[f]["n"] for f in ("test", "train"))
+                / sum(r[f]["n"] for f in ("test", "train"))
+                for r in results
+            ]
+        )
+        out[f"both/{key}_minus_float"] = _mean_sem(gap)
     out["test/float_under_noise"] = _mean_sem(
         np.array([r["test"]["float_noise"]["accuracy_under_noise"]["mean"] for r in results])
     )
@@ -133,10 +143,11 @@ def print_table(results: list[dict], summary: dict) -> None:
     )
     print(f"{'Loihi 2 test flips: borderline/all':<34}{flips}")
     for name in ("loihi2", "spinnaker2"):
-        for split in ("test", "train"):
+        for split in ("test", "train", "both"):
             s = summary[f"{split}/{name}_minus_float"]
             print(
-                f"{name} - float on {split}: {100 * s['mean']:+.2f} ± {100 * s['sem']:.2f} points"
+                f"{name} - float on {split}{' files' if split == 'both' else ''}: "
+                f"{100 * s['mean']:+.2f} ± {100 * s['sem']:.2f} points (mean ± sem over seeds)"
             )
 
 
