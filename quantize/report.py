@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from neurodeploy.evaluation import output_population
 from neurodeploy.files import atomic_path
 from neurodeploy.network import Network
 from neurodeploy.readout import accuracy, predict
-from neurodeploy.records import Recording
+from neurodeploy.records import PopulationRecord, Recording
 from neurodeploy.sensitivity import sensitivity
 from neurodeploy.spikes import SpikeData
 
@@ -64,6 +65,12 @@ def build_report(
             }
             agree = (float_recording[name].spikes != 0) == (emulated[name].spikes != 0)
             layer["spike_agreement"] = float(agree.mean())
+            layer["divergence"] = _divergence(
+                float_recording[name],
+                emulated[name],
+                hardware.population(name).v_scale,
+                network.dt_ms,
+            )
         readout = network.metadata.get("readout")
         out = output_population(network)
         if readout and (calibration.labels >= 0).all():
@@ -79,6 +86,52 @@ def build_report(
                 summary["float_noise"] = noise.to_json()
                 summary["flips_on_borderline_samples"] = int((flips & noise.borderline).sum())
     return {"summary": summary, "layers": layers}
+
+
+def _divergence(
+    float_record: PopulationRecord,
+    emulated: PopulationRecord,
+    v_scale: float,
+    dt_ms: float,
+    n_bins: int = 100,
+) -> dict[str, Any]:
+    """Where in time one layer's emulated run departs from the float run.
+
+    Per time bin (at most ``n_bins``): the spikes of either run without a partner at the same
+    (sample, step, neuron) over all spikes of both runs, and the mean |v_float - v_emulated|
+    relative to the float run's largest |v|. Plus, over the samples where any spike differs, the
+    median time of the first difference.
+    """
+    float_spikes, emu_spikes = float_record.spikes != 0, emulated.spikes != 0
+    mismatch = float_spikes != emu_spikes  # (samples, steps, size)
+    n_steps = mismatch.shape[1]
+    width = max(1, -(-n_steps // n_bins))
+    edges = np.arange(0, n_steps, width)
+
+    def binned(per_step: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.add.reduceat(per_step, edges) if n_steps else np.zeros(0)
+
+    # Unmatched spikes over all spikes of both runs: 0 identical, 1 disjoint.
+    unmatched = binned(mismatch.sum(axis=(0, 2)).astype(np.float64))
+    total = binned((float_spikes.sum(axis=(0, 2)) + emu_spikes.sum(axis=(0, 2))).astype(np.float64))
+    out: dict[str, Any] = {
+        "bin_ms": width * dt_ms,
+        "spikes_unmatched": unmatched / np.maximum(total, 1.0),
+    }
+    any_step = mismatch.any(axis=2)
+    diverged = any_step.any(axis=1)
+    out["samples_with_spike_mismatch"] = int(diverged.sum())
+    out["first_spike_mismatch_ms"] = (
+        float(np.median(any_step[diverged].argmax(axis=1))) * dt_ms if diverged.any() else None
+    )
+    if float_record.v is not None and emulated.v is not None:
+        v_float = np.asarray(float_record.v, np.float64)
+        scale = max(float(np.abs(v_float).max(initial=0.0)), 1e-300)
+        err = np.abs(v_float - np.asarray(emulated.v, np.float64) * v_scale) / scale
+        out["v_error_rel"] = (
+            binned(err.mean(axis=(0, 2)) if err.size else np.zeros(n_steps)) / width
+        )
+    return out
 
 
 def write_report(report: dict[str, Any], out_dir: Path, stem: str = "quantization") -> list[Path]:
@@ -107,7 +160,7 @@ def _plot(report: dict[str, Any], path: Path) -> None:
 
     layers = report["layers"]
     projs = [(name, d) for layer in layers.values() for name, d in layer["incoming"].items()]
-    fig, axes = plt.subplots(1, 4, figsize=(18, 4), constrained_layout=True)
+    fig, axes = plt.subplots(1, 5, figsize=(22, 4), constrained_layout=True)
     names = [n for n, _ in projs]
     x = np.arange(len(projs))
     axes[0].bar(x, [d["weight_rms_error_rel"] * 100 for _, d in projs], color="tab:blue")
@@ -140,6 +193,7 @@ def _plot(report: dict[str, Any], path: Path) -> None:
     summary = report["summary"]
     axes[2].set_title(f"spikes per sample ({summary['target']})")
     _plot_accuracy(axes[3], summary)
+    _plot_divergence(axes[4], layers)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
@@ -167,7 +221,7 @@ def _plot_accuracy(ax: Any, summary: dict[str, Any]) -> None:
             capsize=6,
             label="float under 1e-3 weight noise (min-max)",
         )
-        ax.legend(fontsize=8, loc="lower center")
+        ax.legend(fontsize=7, loc="upper right")
         title += (
             f"\n{summary['prediction_flips']} decisions changed, "
             f"{summary['flips_on_borderline_samples']} borderline"
@@ -175,3 +229,26 @@ def _plot_accuracy(ax: Any, summary: dict[str, Any]) -> None:
     ax.set_ylim(low, 102.0)
     ax.set_xticks([0, 1], ["float", "emulated"])
     ax.set_title(title, fontsize=10)
+
+
+def _plot_divergence(ax: Any, layers: dict[str, Any]) -> None:
+    """Per layer over time: unmatched spikes (spiking layers) or relative v error, in %."""
+    drawn = False
+    for name, layer in layers.items():
+        d = layer.get("divergence")
+        if d is None:
+            continue
+        unmatched = np.asarray(d["spikes_unmatched"], np.float64)
+        series, label = unmatched, f"{name}: spikes not at the same step"
+        if not unmatched.any() and "v_error_rel" in d:
+            series, label = np.asarray(d["v_error_rel"], np.float64), f"{name}: |v error| / max|v|"
+        ax.plot(np.arange(len(series)) * d["bin_ms"], 100 * series, label=label)
+        drawn = True
+    if not drawn:
+        ax.set_axis_off()
+        ax.set_title("no calibration run")
+        return
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("%")
+    ax.legend(fontsize=8)
+    ax.set_title("where the emulated run departs from float", fontsize=10)

@@ -69,7 +69,12 @@ def test_representable_network_is_emulated_exactly():
     net = _net(weights, delays=rng.integers(0, 8, (6, 10)).astype(float))
     raster = (rng.random((4, 60, 10)) < 0.2).astype(np.uint8)
     x = SpikeData.from_dense(raster, labels=np.zeros(4, int))
-    hw = quantize(net, "loihi2", calibration=x).hardware
+    result = quantize(net, "loihi2", calibration=x)
+    hw = result.hardware
+    divergence = result.report["layers"]["hidden"]["divergence"]
+    assert divergence["samples_with_spike_mismatch"] == 0
+    assert divergence["first_spike_mismatch_ms"] is None
+    assert not np.any(divergence["spikes_unmatched"]) and not np.any(divergence["v_error_rel"])
     assert (
         hw.population("hidden").hw_params["dv"][0] == 0
         and hw.population("hidden").hw_params["du"][0] == 4095
@@ -127,6 +132,15 @@ def test_report_counts_clipped_weights_and_compares_activity():
     assert proj["weights_clipped"] >= 1
     assert result.report["layers"]["hidden"]["spikes_per_sample"]["float"] > 0
     assert 0.0 <= result.report["summary"]["emulated_accuracy"] <= 1.0
+    # Rounding moves some spikes: the report says when the first one differs, and how many.
+    divergence = result.report["layers"]["hidden"]["divergence"]
+    rec_f, rec_e = simulate(net, x)["hidden"], emulate(result.hardware, x)["hidden"]
+    differs = ((rec_f.spikes != 0) != (rec_e.spikes != 0)).any(axis=2)
+    assert divergence["samples_with_spike_mismatch"] == int(differs.any(axis=1).sum()) > 0
+    assert divergence["first_spike_mismatch_ms"] == np.median(
+        differs[differs.any(axis=1)].argmax(axis=1)
+    )
+    assert len(divergence["spikes_unmatched"]) == 50 and max(divergence["spikes_unmatched"]) <= 1
 
 
 def test_dequantized_model_reproduces_the_representable_network():
