@@ -70,6 +70,12 @@ def quantize(
         if "spikes_per_sample" in layer:
             s = layer["spikes_per_sample"]
             line += f"  spikes/sample float {s['float']:.1f} emulated {s['emulated']:.1f}"
+        first = layer.get("divergence", {}).get("first_spike_mismatch_ms")
+        if first is not None:
+            n = layer["divergence"]["samples_with_spike_mismatch"]
+            line += (
+                f"; first spike difference at {first:g} ms (median over the {n} samples with one)"
+            )
         say(line)
         for pname, d in layer["incoming"].items():
             say(
