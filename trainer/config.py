@@ -107,6 +107,10 @@ class TrainConfig:
     beta2: float = 0.999
     eps: float = 1e-8
     silent_boost: float = 0.0  # added (normalised units) to input weights of silent hidden neurons
+    # Std of multiplicative weight noise in each training batch's forward pass (0 = none): the
+    # gradient of the perturbed run updates the clean weights, so the model learns margins that
+    # survive small weight errors such as a hardware grid's.
+    weight_noise: float = 0.0
     denom_guard: float = 0.1
     keep_checkpoints: int = 0  # 0 = keep every epoch's checkpoint, else only the newest N
 
@@ -261,7 +265,7 @@ def _check(c: Config, source: str, *, section: str = "train") -> None:
     for key in ("epochs", "batch_size"):
         if getattr(c.train, key) < 1:
             bad(f"train.{key}", f"must be >= 1, got {getattr(c.train, key)}")
-    for key in ("lr", "lr_delay", "lr_decay"):
+    for key in ("lr", "lr_delay", "lr_decay", "weight_noise"):
         if getattr(c.train, key) < 0:
             bad(f"train.{key}", f"must be >= 0, got {getattr(c.train, key)}")
 

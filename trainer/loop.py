@@ -389,6 +389,13 @@ def _plot(run_dir: Path, history: list[dict]) -> None:
     plt.close(fig)
 
 
+def _noisy(
+    weights: list[NDArray[np.float64]], relative: float, rng: np.random.Generator
+) -> list[NDArray[np.float64]]:
+    """Copies of ``weights`` each multiplied by ``1 + relative * N(0, 1)``."""
+    return [w * (1.0 + relative * rng.standard_normal(w.shape)) for w in weights]
+
+
 def train(
     config: Config,
     run_dir: str | Path,
@@ -455,10 +462,12 @@ def train(
         correct = 0
         epoch_counts = np.zeros(engine.packed.n_all)
         bar = _progress(len(batches), f"epoch {epoch}/{c.epochs}", progress)
-        for idx in batches:
+        for b, idx in enumerate(batches):
             w_run, d_run = (
                 transform(tr.weights, tr.delays) if transform else (tr.weights, tr.delays)
             )
+            if c.weight_noise > 0:
+                w_run = _noisy(w_run, c.weight_noise, np.random.default_rng([c.seed, epoch, b]))
             r = engine.run(w_run, d_run, spikes, idx, lp, dt_ms=dt, reg=reg)
             loss_sum += float(r.loss.sum())
             correct += int((r.predicted == spikes.labels[idx]).sum())

@@ -69,6 +69,17 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     assert [p.kind for p in model.populations] == ["input", "lif", "li"]
 
 
+def test_weight_noise_is_seeded_per_batch_and_survives_resume(tmp_path):
+    noisy = [*SMALL, "train.weight_noise=0.05"]
+    clean = train(load_config(None, SMALL), tmp_path / "clean", progress=False)
+    full = train(load_config(None, noisy), tmp_path / "full", progress=False)
+    assert not np.array_equal(_weights(clean)[0], _weights(full)[0])
+    train(load_config(None, noisy), tmp_path / "resumed", progress=False, stop_after=2)
+    resumed = train(load_config(None, noisy), tmp_path / "resumed", progress=False)
+    for x, y in zip(_weights(full), _weights(resumed), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
 @pytest.mark.parametrize(
     ("text", "overrides", "message"),
     [
@@ -82,6 +93,7 @@ def test_resume_equals_uninterrupted_run(tmp_path):
         ("", ["finetune.nope=1"], "finetune.nope: unknown field"),
         ("[finetune]\nepochs = 0\n", [], "finetune.epochs: must be >= 1"),
         ("[finetune]\nlr = -1.0\n", [], "finetune.lr: must be >= 0"),
+        ("", ["train.weight_noise=-0.1"], "train.weight_noise: must be >= 0"),
     ],
 )
 def test_config_errors_name_the_field(tmp_path, text, overrides, message):
