@@ -12,7 +12,8 @@ already moves by a sample or two under noise far finer than any weight grid; the
 is the number to compare with a target.
 
 Run: ``python benchmarks/deployment_gap.py [--config examples/spoken_digits.toml] [--seeds 0-7]
-[--out runs/deployment_gap] [--json]``. Writes ``OUT/deployment_gap.{json,png}``.
+[--set section.field=value ...] [--out runs/deployment_gap] [--json]``; a rerun reuses the trained
+and fine-tuned models found in OUT. Writes ``OUT/deployment_gap.{json,png}``.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def seeds(text: str) -> list[int]:
     return [int(s) for s in text.split(",")]
 
 
-def one_seed(config_path: Path, seed: int, out: Path) -> dict:
-    config = load_config(config_path, [f"train.seed={seed}"])
+def one_seed(config_path: Path, seed: int, out: Path, overrides: list[str]) -> dict:
+    config = load_config(config_path, [*overrides, f"train.seed={seed}"])
     path = out / f"seed{seed}"
     model = (
         read_network(path / "float" / "model.h5")
@@ -186,15 +187,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=Path("examples/spoken_digits.toml"))
     parser.add_argument("--seeds", default="0-7")
     parser.add_argument("--out", type=Path, default=Path("runs/deployment_gap"))
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        help="config override section.field=value, as for `neurodeploy train` (repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
     for seed in seeds(args.seeds):
         print(f"seed {seed} ...", file=sys.stderr, flush=True)
-        results.append(one_seed(args.config, seed, args.out))
+        results.append(one_seed(args.config, seed, args.out, args.overrides))
     summary = summarize(results)
-    report = {"config": str(args.config), "seeds": results, "summary": summary}
+    report = {
+        "config": str(args.config),
+        "overrides": args.overrides,
+        "seeds": results,
+        "summary": summary,
+    }
     with atomic_path(args.out / "deployment_gap.json") as tmp:
         tmp.write_text(json.dumps(report, indent=2))
     plot(results, args.out / "deployment_gap.png")
