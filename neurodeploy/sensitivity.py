@@ -88,6 +88,7 @@ def sensitivity(
     relative_noise: float = 1e-3,
     draws: int = 8,
     seed: int = 0,
+    reference: NDArray[np.int64] | None = None,
 ) -> Sensitivity:
     """Classify ``spikes`` with float ``network`` and with ``draws`` perturbed copies of it.
 
@@ -104,6 +105,8 @@ def sensitivity(
         Perturbed copies (each one float run of every sample).
     seed : int
         Seed of the noise: the result is deterministic.
+    reference : int64 ndarray, shape (n_samples,), optional
+        The unperturbed model's predictions, when the caller has them already.
     """
     if network.is_hardware:
         raise ConfigError(f"sensitivity needs a float model, got a {network.profile} model")
@@ -112,7 +115,8 @@ def sensitivity(
             f"draws must be >= 1 and relative_noise > 0, got {draws} and {relative_noise}"
         )
     rng = np.random.default_rng(seed)
-    reference = evaluate(network, spikes).predicted
+    if reference is None:
+        reference = evaluate(network, spikes).predicted
     predicted = np.stack(
         [evaluate(perturbed(network, relative_noise, rng), spikes).predicted for _ in range(draws)]
     )

@@ -82,7 +82,9 @@ def build_report(
             flips = float_pred != emu_pred
             summary["prediction_flips"] = int(flips.sum())
             if sensitivity_draws > 0:
-                noise = sensitivity(network, calibration, draws=sensitivity_draws)
+                noise = sensitivity(
+                    network, calibration, draws=sensitivity_draws, reference=float_pred
+                )
                 summary["float_noise"] = noise.to_json()
                 summary["flips_on_borderline_samples"] = int((flips & noise.borderline).sum())
     return {"summary": summary, "layers": layers}

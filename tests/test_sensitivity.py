@@ -59,8 +59,9 @@ def test_band_and_borderline_samples_grow_with_the_noise():
     expected = (large.predicted != reference[None, :]).any(axis=0)
     np.testing.assert_array_equal(large.borderline, expected)
     assert large.to_json()["borderline_samples"] == int(expected.sum())
-    again = sensitivity(net, spikes, relative_noise=0.5, draws=3)
+    again = sensitivity(net, spikes, relative_noise=0.5, draws=3, reference=reference)
     np.testing.assert_array_equal(again.predicted, large.predicted)
+    np.testing.assert_array_equal(again.borderline, large.borderline)
 
 
 def test_hardware_model_and_bad_arguments_are_refused():
