@@ -1,9 +1,11 @@
-"""Random Loihi 2 hardware models and inputs, and the emulator-vs-backend agreement check.
+"""Random hardware models and inputs, and the emulator-vs-backend agreement check.
 
-The generator covers the regimes where fixed-point arithmetic bites: 1–4 layers, feedforward,
-recurrent and skip projections, delays 0–62, excitatory, inhibitory and mixed weights (and explicit
-sign modes that clip), every ``num_weight_bits``, ``weight_exp`` from -8 to 7, biases with
-exponents, ``du = -1`` (no current decay), and "stress" networks whose u wraps and v saturates.
+The Loihi 2 generator covers the regimes where fixed-point arithmetic bites: 1–4 layers,
+feedforward, recurrent and skip projections, delays 0–62, excitatory, inhibitory and mixed weights
+(and explicit sign modes that clip), every ``num_weight_bits``, ``weight_exp`` from -8 to 7, biases
+with exponents, ``du = -1`` (no current decay), and "stress" networks whose u wraps and v saturates.
+:func:`random_networks` draws from it, or for the ``spinnaker2`` profile from
+:func:`~neurodeploy.emulator.spinnaker2_networks.random_spinnaker2_network` (float32 regimes).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from neurodeploy.emulator import run as emulate
+from neurodeploy.emulator.spinnaker2_networks import SPINNAKER2_REGIMES, random_spinnaker2_network
+from neurodeploy.errors import ConfigError
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.records import Mismatch, Recording, first_mismatch
 from neurodeploy.spikes import SpikeData
@@ -147,14 +151,35 @@ def random_inputs(
     return SpikeData.from_dense(raster)
 
 
+# profile -> (generator, the regimes random_networks cycles through)
+_GENERATORS: dict[str, tuple[Callable[..., Network], tuple[str, ...]]] = {
+    "loihi2": (random_loihi2_network, REGIMES),
+    "spinnaker2": (random_spinnaker2_network, SPINNAKER2_REGIMES),
+}
+
+
 def random_networks(
-    seed: int, count: int, *, n_steps: int = 64, n_samples: int = 2
+    seed: int, count: int, *, n_steps: int = 64, n_samples: int = 2, profile: str = "loihi2"
 ) -> Iterator[tuple[int, Network, SpikeData]]:
-    """``count`` (index, network, inputs) triples, reproducible from ``seed``; regimes cycle."""
-    for index in range(count):
-        rng = np.random.default_rng([seed, index])
-        network = random_loihi2_network(rng, regime=REGIMES[index % len(REGIMES)])
-        yield index, network, random_inputs(rng, network, n_samples=n_samples, n_steps=n_steps)
+    """``count`` (index, network, inputs) triples, reproducible from ``seed``; regimes cycle.
+
+    ``profile`` is the hardware profile of the networks: ``loihi2`` (regimes :data:`REGIMES`) or
+    ``spinnaker2`` (regimes ``SPINNAKER2_REGIMES``). ConfigError for any other.
+    """
+    if profile not in _GENERATORS:
+        raise ConfigError(
+            f"random networks: profile must be one of {', '.join(sorted(_GENERATORS))}, "
+            f"got {profile!r}"
+        )
+    generator, regimes = _GENERATORS[profile]
+
+    def cases() -> Iterator[tuple[int, Network, SpikeData]]:
+        for index in range(count):
+            rng = np.random.default_rng([seed, index])
+            network = generator(rng, regime=regimes[index % len(regimes)])
+            yield index, network, random_inputs(rng, network, n_samples=n_samples, n_steps=n_steps)
+
+    return cases()
 
 
 @dataclass

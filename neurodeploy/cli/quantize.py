@@ -9,6 +9,7 @@ import typer
 
 from neurodeploy.cli._app import app, emit_json, say
 from neurodeploy.data import model_dataset
+from neurodeploy.errors import ConfigError
 from neurodeploy.files import read_network, write_network
 
 
@@ -44,6 +45,10 @@ def quantize(
     from neurodeploy.quantize import quantize as run_quantize
     from neurodeploy.quantize.report import write_report
 
+    if out.is_dir():
+        raise ConfigError(
+            f"--out {out} is a directory; give the hardware model's file, e.g. {out / 'model.h5'}"
+        )
     network = read_network(model)
     data = None
     if calibration is not None:

@@ -22,7 +22,12 @@ def verify(
     ] = None,
     against: Annotated[str, typer.Option(help="Backend to compare with the emulator.")] = "lava",
     random_networks_count: Annotated[
-        int, typer.Option("--random-networks", min=0, help="Check N random Loihi 2 networks.")
+        int,
+        typer.Option(
+            "--random-networks",
+            min=0,
+            help="Check N random networks of the --against backend's profile.",
+        ),
     ] = 0,
     seed: Annotated[int, typer.Option(help="Seed for networks and inputs.")] = 0,
     samples: Annotated[int, typer.Option(min=1, help="Random input samples per network.")] = 2,
@@ -54,7 +59,13 @@ def verify(
         )
         total = 1
     else:
-        cases = random_networks(seed, random_networks_count, n_steps=steps, n_samples=samples)
+        cases = random_networks(
+            seed,
+            random_networks_count,
+            n_steps=steps,
+            n_samples=samples,
+            profile=backend.profile,
+        )
         total = random_networks_count
     with tqdm(total=total, desc=f"emulator vs {against}", unit="net", disable=as_json) as bar:
         report = check_agreement(cases, backend.run, against=against, progress=bar.update)
