@@ -50,8 +50,9 @@ def shd_like(n_samples: int, n_steps: int, seed: int = 0):
 def _setup(n_steps: int, max_delay: int, n_samples: int):
     from neurodeploy.trainer.config import load_config
     from neurodeploy.trainer.engine import Engine
-    from neurodeploy.trainer.loop import Trainer, loss_params
+    from neurodeploy.trainer.loop import loss_params
     from neurodeploy.trainer.optim import Adam
+    from neurodeploy.trainer.state import Trainer
 
     cfg = load_config(
         None,

@@ -30,7 +30,18 @@ from neurodeploy.errors import ModelFileError, NeurodeployError
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import check_network
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "atomic_path", "read_hdf5", "read_network", "write_network"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_FORMAT_VERSION",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "atomic_path",
+    "read_checkpoint",
+    "read_hdf5",
+    "read_network",
+    "write_checkpoint",
+    "write_network",
+]
 
 T = TypeVar("T")
 
@@ -244,3 +255,78 @@ def _json_default(value: Any) -> Any:
 
 def _short(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+
+
+# ---------------------------------------------------------------- checkpoints
+#
+# A checkpoint (format ``neurodeploy-checkpoint``, version CHECKPOINT_FORMAT_VERSION) is a flat
+# container: the writer's attributes on the root beside ``format`` and ``format_version``, and its
+# arrays as datasets at slash-separated paths. What they mean is the writer's business
+# (neurodeploy.trainer.checkpoints); this module owns the file: atomic writes, the format and
+# version check on read, one file-named line per problem.
+
+CHECKPOINT_FORMAT = "neurodeploy-checkpoint"
+CHECKPOINT_FORMAT_VERSION = 1
+_RESERVED = ("format", "format_version")
+
+
+def write_checkpoint(
+    path: str | os.PathLike[str],
+    attrs: Mapping[str, Any],
+    arrays: Mapping[str, np.ndarray],
+) -> Path:
+    """Write ``attrs`` (root attributes) and ``arrays`` (datasets; ``"a/0/w"`` creates the groups)
+    to ``path`` atomically, tagged with the checkpoint format and version. Returns the path."""
+    clash = [key for key in attrs if key in _RESERVED]
+    if clash:
+        raise ValueError(f"checkpoint attribute {clash[0]!r} is reserved")
+    path = Path(path)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = CHECKPOINT_FORMAT
+        f.attrs["format_version"] = CHECKPOINT_FORMAT_VERSION
+        for key, value in attrs.items():
+            f.attrs[key] = value
+        for key, value in arrays.items():
+            f[key] = value
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The ``(attrs, arrays)`` that :func:`write_checkpoint` wrote to ``path``.
+
+    Raises
+    ------
+    ModelFileError
+        One line prefixed with the file name: missing or non-HDF5 file, damaged file, a format
+        other than ``neurodeploy-checkpoint``, or a ``format_version`` this neurodeploy does not
+        read (newer or unknown; the line names the version it reads).
+    """
+    return read_hdf5(path, _read_checkpoint, "checkpoint")
+
+
+def _read_checkpoint(f: h5py.File) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    fmt = _attr(f, "format", "")
+    if fmt != CHECKPOINT_FORMAT:
+        raise ModelFileError(
+            f"format must be {CHECKPOINT_FORMAT!r}, got {fmt!r} (not a neurodeploy checkpoint)"
+        )
+    version = _attr(f, "format_version")
+    if isinstance(version, int) and version > CHECKPOINT_FORMAT_VERSION:
+        raise ModelFileError(
+            f"format_version {version} is newer than this neurodeploy reads (checkpoint "
+            f"format_version {CHECKPOINT_FORMAT_VERSION}); use a newer neurodeploy or a new run directory"
+        )
+    if version != CHECKPOINT_FORMAT_VERSION:
+        raise ModelFileError(
+            f"format_version {version!r} is not supported; this neurodeploy reads checkpoint "
+            f"format_version {CHECKPOINT_FORMAT_VERSION}"
+        )
+    attrs = {key: _attr(f, key) for key in f.attrs if key not in _RESERVED}
+    arrays: dict[str, np.ndarray] = {}
+
+    def collect(name: str, obj: h5py.HLObject) -> None:
+        if isinstance(obj, h5py.Dataset):
+            arrays[name] = np.asarray(obj[()])
+
+    f.visititems(collect)
+    return attrs, arrays

@@ -45,7 +45,8 @@ def train_command(
     straight-through gradients, and with the CONFIG's [finetune] fields in place of its [train] ones.
     """
     from neurodeploy.trainer.config import load_config
-    from neurodeploy.trainer.loop import load_data, train
+    from neurodeploy.trainer.data import load_data
+    from neurodeploy.trainer.loop import train
 
     if (finetune is None) != (target is None):
         raise ConfigError("--finetune MODEL and --target PROFILE go together")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 
 import numpy as np
@@ -13,6 +14,7 @@ from neurodeploy.errors import ConfigError
 from neurodeploy.files import read_network
 from neurodeploy.trainer.config import config_from_dict, config_to_dict, load_config
 from neurodeploy.trainer.loop import train
+from neurodeploy.trainer.progress import ConsoleProgress
 
 SMALL = [
     'data.train="yinyang:train"',
@@ -67,6 +69,48 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     assert model.metadata["readout"] == "max_voltage"
     assert model.metadata["config"]["train"]["epochs"] == 3
     assert [p.kind for p in model.populations] == ["input", "lif", "li"]
+    assert model.metadata["versions"]["neurodeploy"] == importlib.metadata.version("neurodeploy")
+
+
+class _Recorder(ConsoleProgress):
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def on_epoch_start(self, epoch, epochs, n_batches):
+        self.calls.append(("start", epoch, epochs, n_batches))
+        super().on_epoch_start(epoch, epochs, n_batches)
+
+    def on_batch(self, epoch, batch, mean_loss):
+        self.calls.append(("batch", epoch, batch))
+        assert np.isfinite(mean_loss)
+        super().on_batch(epoch, batch, mean_loss)
+
+    def on_epoch(self, record):
+        self.calls.append(("epoch", dict(record)))
+        super().on_epoch(record)
+
+
+def test_progress_is_called_per_epoch_and_batch(tmp_path, capsys):
+    run = tmp_path / "run"
+    recorder = _Recorder()
+    train(load_config(None, [*SMALL, "train.epochs=2"]), run, progress=recorder)
+    n_batches = 96 // 16
+    expected = []
+    for epoch in (1, 2):
+        expected.append(("start", epoch, 2, n_batches))
+        expected += [("batch", epoch, b) for b in range(n_batches)]
+        expected.append("epoch")
+    assert [c if c[0] != "epoch" else "epoch" for c in recorder.calls] == expected
+    records = [c[1] for c in recorder.calls if c[0] == "epoch"]
+    assert records == [
+        json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()
+    ]
+    lines = capsys.readouterr().err.splitlines()  # the console progress: one line per epoch
+    assert [line.split(":")[0] for line in lines if line.startswith("epoch ")] == [
+        "epoch 1",
+        "epoch 2",
+    ]
 
 
 def test_weight_noise_is_seeded_per_batch_and_survives_resume(tmp_path):

@@ -1,0 +1,77 @@
+"""The datasets of a training run: loaded from the config's specs and checked against the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurodeploy.errors import ConfigError
+from neurodeploy.spikes import SpikeData
+from neurodeploy.trainer.config import Config
+
+__all__ = ["TrainingData", "load_data"]
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    train: SpikeData
+    validation: SpikeData | None
+    test: SpikeData | None
+    n_inputs: int
+    n_classes: int
+    names: dict[str, str]
+
+
+def load_data(config: Config) -> TrainingData:
+    """Load and check the datasets of ``config`` (ConfigError on any problem)."""
+    from neurodeploy.data import load_dataset
+
+    d = config.data
+    t_max = d.t_max_ms or None
+
+    def load(spec: str):
+        return load_dataset(spec, dt_ms=d.dt_ms, t_max_ms=t_max, seed=d.seed, **d.options)
+
+    train = load(d.train)
+    spikes = train.spikes
+    if d.max_train_samples:
+        spikes = spikes.subset(np.arange(min(d.max_train_samples, len(spikes))))
+    sets = {"train": spikes}
+    names = {"train": train.name}
+    n_classes = train.n_classes
+    n_channels = spikes.n_channels
+    for key in ("validation", "test"):
+        spec = getattr(d, key)
+        if spec:
+            ds = load(spec)
+            sets[key] = ds.spikes
+            names[key] = ds.name
+            n_classes = max(n_classes, ds.n_classes)
+            n_channels = max(n_channels, ds.spikes.n_channels)
+    n_in = config.model.n_inputs or n_channels
+    n_out = config.model.n_outputs or n_classes
+    for key, s in sets.items():
+        spec = names[key]
+        if s.n_events and int(s.units.max()) >= n_in:
+            raise ConfigError(
+                f"{spec}: spike unit {int(s.units.max())} is beyond the {n_in} input channels (model.n_inputs)"
+            )
+        if len(s) and (int(s.labels.min()) < 0 or int(s.labels.max()) >= n_out):
+            raise ConfigError(
+                f"{spec}: labels must be in [0, {n_out - 1}] (model.n_outputs), got "
+                f"{int(s.labels.min())}..{int(s.labels.max())}"
+            )
+        if len(s) == 0:
+            raise ConfigError(f"{spec}: the data set is empty")
+        if s.n_channels != n_in:
+            s = SpikeData(s.steps, s.units, s.offsets, s.labels, n_in, s.n_steps)
+            sets[key] = s
+    return TrainingData(
+        train=sets["train"],
+        validation=sets.get("validation"),
+        test=sets.get("test"),
+        n_inputs=n_in,
+        n_classes=n_out,
+        names=names,
+    )
