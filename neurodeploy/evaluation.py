@@ -114,11 +114,15 @@ def evaluate(
     backend : str
         ``float``, ``emulator`` or a registered backend name.
     batch_size : int
-        Samples per run (bounds the memory of the recordings).
+        Samples per run at most. Runs are also kept to 2**22 recorded neuron-steps (spikes, v and
+        I of every population: about 150 MB for the float model), so memory depends on neither
+        the number of samples nor the trial length.
     progress : callable, optional
         Called with the number of samples finished after each batch.
     """
     readout = check_readout(str(network.metadata.get("readout", "")))
+    per_sample = spikes.n_steps * sum(p.size for p in network.populations if p.kind != "input")
+    batch_size = max(1, min(batch_size, (1 << 22) // max(per_sample, 1)))
     out = output_population(network)
     v_scale = network.population(out).v_scale
     run = runner(network, backend)

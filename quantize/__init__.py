@@ -83,21 +83,16 @@ def quantize(
             f"on_overflow must be one of {', '.join(ON_OVERFLOW)}, got {on_overflow!r}"
         )
     network.validate()
-    float_recording = None
     if calibration is None:
         stats = Calibration.uniform(network)
     else:
-        from neurodeploy.trainer.simulate import simulate
-
-        float_recording = simulate(network, calibration)
-        stats = Calibration.from_recording(network, calibration, float_recording)
+        stats = Calibration.from_data(network, calibration)  # streamed: memory per batch
     hardware, decisions = mapper(network, stats, on_overflow=on_overflow)
     report = build_report(
         network,
         hardware,
         decisions,
         calibration,
-        float_recording,
         sensitivity_draws=sensitivity_draws,
     )
     hardware = hardware.with_metadata(quantization=report["summary"])

@@ -12,8 +12,9 @@ from numpy.typing import NDArray
 from neurodeploy.evaluation import output_population
 from neurodeploy.files import atomic_path
 from neurodeploy.network import Network
+from neurodeploy.quantize.calibration import samples_per_batch
 from neurodeploy.readout import accuracy, predict
-from neurodeploy.records import PopulationRecord, Recording
+from neurodeploy.records import PopulationRecord
 from neurodeploy.sensitivity import sensitivity
 from neurodeploy.spikes import SpikeData
 
@@ -25,11 +26,16 @@ def build_report(
     hardware: Network,
     decisions: dict[str, Any],
     calibration: SpikeData | None,
-    float_recording: Recording | None,
     *,
     sensitivity_draws: int = 8,
+    batch_size: int | None = None,
 ) -> dict[str, Any]:
     """Per-layer decisions plus, with calibration data, spike counts and accuracy float vs emulated.
+
+    The float model and the emulated ``hardware`` run the calibration samples ``batch_size`` at a
+    time (default: :func:`~neurodeploy.quantize.calibration.samples_per_batch`), and only
+    per-sample and per-step totals are kept, so memory does not grow with the number of
+    calibration samples.
 
     With labelled calibration data the summary also says which changed decisions are *borderline*
     (:mod:`neurodeploy.sensitivity`): samples that the float model itself decides differently under
@@ -53,87 +59,131 @@ def build_report(
         "delays_clamped": sum(d["delays_clamped"] for d in decisions["projections"].values()),
         "calibration_samples": 0 if calibration is None else len(calibration),
     }
-    if calibration is not None and float_recording is not None:
-        from neurodeploy.emulator import run as emulate
+    if calibration is None:
+        return {"summary": summary, "layers": layers}
+    from neurodeploy.emulator import run as emulate
+    from neurodeploy.emulator.canonical import iter_recordings
 
-        emulated = emulate(hardware, calibration, record_v=True)
-        for name, layer in layers.items():
-            n = max(len(calibration), 1)
-            layer["spikes_per_sample"] = {
-                "float": float(float_recording[name].spikes.sum()) / n,
-                "emulated": float(emulated[name].spikes.sum()) / n,
-            }
-            agree = (float_recording[name].spikes != 0) == (emulated[name].spikes != 0)
-            layer["spike_agreement"] = float(agree.mean())
-            layer["divergence"] = _divergence(
-                float_recording[name],
-                emulated[name],
-                hardware.population(name).v_scale,
-                network.dt_ms,
+    n_samples, n_steps = len(calibration), int(calibration.n_steps)
+    batch_size = batch_size or samples_per_batch(network, n_steps)
+    stats = {
+        name: _LayerStats(n_samples, n_steps, hardware.population(name).size) for name in layers
+    }
+    readout = network.metadata.get("readout")
+    out = output_population(network)
+    float_pred = np.full(n_samples, -1, dtype=np.int64)
+    emu_pred = np.full(n_samples, -1, dtype=np.int64)
+    for idx, float_chunk in iter_recordings(network, calibration, batch_size=batch_size):
+        emulated = emulate(hardware, calibration.subset(idx), record_v=True)
+        for name, layer_stats in stats.items():
+            layer_stats.add(
+                idx, float_chunk[name], emulated[name], hardware.population(name).v_scale
             )
-        readout = network.metadata.get("readout")
-        out = output_population(network)
-        if readout and (calibration.labels >= 0).all():
-            float_pred = predict(float_recording[out], readout, network.population(out).v_scale)
-            emu_pred = predict(emulated[out], readout, hardware.population(out).v_scale)
-            summary["float_accuracy"] = accuracy(float_pred, calibration.labels)
-            summary["emulated_accuracy"] = accuracy(emu_pred, calibration.labels)
-            summary["prediction_agreement"] = float((float_pred == emu_pred).mean())
-            flips = float_pred != emu_pred
-            summary["prediction_flips"] = int(flips.sum())
-            if sensitivity_draws > 0:
-                noise = sensitivity(
-                    network, calibration, draws=sensitivity_draws, reference=float_pred
-                )
-                summary["float_noise"] = noise.to_json()
-                summary["flips_on_borderline_samples"] = int((flips & noise.borderline).sum())
+        if readout:
+            float_pred[idx] = predict(float_chunk[out], readout, network.population(out).v_scale)
+            emu_pred[idx] = predict(emulated[out], readout, hardware.population(out).v_scale)
+        del float_chunk, emulated
+    n = max(n_samples, 1)
+    for name, layer in layers.items():
+        layer_stats = stats[name]
+        layer["spikes_per_sample"] = {
+            "float": float(layer_stats.float_spikes) / n,
+            "emulated": float(layer_stats.emulated_spikes) / n,
+        }
+        layer["spike_agreement"] = layer_stats.agreement()
+        layer["divergence"] = layer_stats.divergence(network.dt_ms)
+    if readout and (calibration.labels >= 0).all():
+        summary["float_accuracy"] = accuracy(float_pred, calibration.labels)
+        summary["emulated_accuracy"] = accuracy(emu_pred, calibration.labels)
+        summary["prediction_agreement"] = float((float_pred == emu_pred).mean())
+        flips = float_pred != emu_pred
+        summary["prediction_flips"] = int(flips.sum())
+        if sensitivity_draws > 0:
+            noise = sensitivity(network, calibration, draws=sensitivity_draws, reference=float_pred)
+            summary["float_noise"] = noise.to_json()
+            summary["flips_on_borderline_samples"] = int((flips & noise.borderline).sum())
     return {"summary": summary, "layers": layers}
 
 
-def _divergence(
-    float_record: PopulationRecord,
-    emulated: PopulationRecord,
-    v_scale: float,
-    dt_ms: float,
-    n_bins: int = 100,
-) -> dict[str, Any]:
-    """Where in time one layer's emulated run departs from the float run.
+class _LayerStats:
+    """One layer's float-vs-emulated totals, added up over batches of calibration samples."""
 
-    Per time bin (at most ``n_bins``): the spikes of either run without a partner at the same
-    (sample, step, neuron) over all spikes of both runs, and the mean |v_float - v_emulated|
-    relative to the float run's largest |v|. Plus, over the samples where any spike differs, the
-    median time of the first difference.
-    """
-    float_spikes, emu_spikes = float_record.spikes != 0, emulated.spikes != 0
-    mismatch = float_spikes != emu_spikes  # (samples, steps, size)
-    n_steps = mismatch.shape[1]
-    width = max(1, -(-n_steps // n_bins))
-    edges = np.arange(0, n_steps, width)
+    def __init__(self, n_samples: int, n_steps: int, size: int) -> None:
+        self.n_samples, self.n_steps, self.size = n_samples, n_steps, size
+        self.float_spikes = 0
+        self.emulated_spikes = 0
+        # Per step: spikes without a partner at the same (sample, step, neuron), spikes of both.
+        self.unmatched = np.zeros(n_steps, dtype=np.int64)
+        self.spikes_both = np.zeros(n_steps, dtype=np.int64)
+        # Per sample: step of the first spike difference (-1: none).
+        self.first_mismatch = np.full(n_samples, -1, dtype=np.int64)
+        # Per step: sum over samples and neurons of |v_float - v_emulated|; largest |v_float|.
+        self.v_error_sum: NDArray[np.float64] | None = np.zeros(n_steps)
+        self.v_float_max = 0.0
 
-    def binned(per_step: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.add.reduceat(per_step, edges) if n_steps else np.zeros(0)
-
-    # Unmatched spikes over all spikes of both runs: 0 identical, 1 disjoint.
-    unmatched = binned(mismatch.sum(axis=(0, 2)).astype(np.float64))
-    total = binned((float_spikes.sum(axis=(0, 2)) + emu_spikes.sum(axis=(0, 2))).astype(np.float64))
-    out: dict[str, Any] = {
-        "bin_ms": width * dt_ms,
-        "spikes_unmatched": unmatched / np.maximum(total, 1.0),
-    }
-    any_step = mismatch.any(axis=2)
-    diverged = any_step.any(axis=1)
-    out["samples_with_spike_mismatch"] = int(diverged.sum())
-    out["first_spike_mismatch_ms"] = (
-        float(np.median(any_step[diverged].argmax(axis=1))) * dt_ms if diverged.any() else None
-    )
-    if float_record.v is not None and emulated.v is not None:
+    def add(
+        self,
+        idx: NDArray[np.int64],
+        float_record: PopulationRecord,
+        emulated: PopulationRecord,
+        v_scale: float,
+    ) -> None:
+        float_spikes, emu_spikes = float_record.spikes != 0, emulated.spikes != 0
+        per_step_float = float_spikes.sum(axis=(0, 2), dtype=np.int64)
+        per_step_emu = emu_spikes.sum(axis=(0, 2), dtype=np.int64)
+        self.float_spikes += int(float_record.spikes.sum(dtype=np.int64))
+        self.emulated_spikes += int(emulated.spikes.sum(dtype=np.int64))
+        mismatch = float_spikes != emu_spikes  # (chunk, steps, size)
+        self.unmatched += mismatch.sum(axis=(0, 2), dtype=np.int64)
+        self.spikes_both += per_step_float + per_step_emu
+        any_step = mismatch.any(axis=2)
+        self.first_mismatch[idx] = np.where(any_step.any(axis=1), any_step.argmax(axis=1), -1)
+        if self.v_error_sum is None or float_record.v is None or emulated.v is None:
+            self.v_error_sum = None
+            return
         v_float = np.asarray(float_record.v, np.float64)
-        scale = max(float(np.abs(v_float).max(initial=0.0)), 1e-300)
-        err = np.abs(v_float - np.asarray(emulated.v, np.float64) * v_scale) / scale
-        out["v_error_rel"] = (
-            binned(err.mean(axis=(0, 2)) if err.size else np.zeros(n_steps)) / width
+        self.v_float_max = max(self.v_float_max, float(np.abs(v_float).max(initial=0.0)))
+        err = np.abs(v_float - np.asarray(emulated.v, np.float64) * v_scale)
+        self.v_error_sum += err.sum(axis=(0, 2))
+
+    def agreement(self) -> float:
+        """Fraction of (sample, step, neuron) where both runs spike or both stay silent."""
+        elements = self.n_samples * self.n_steps * self.size
+        return float(elements - int(self.unmatched.sum())) / elements if elements else float("nan")
+
+    def divergence(self, dt_ms: float, n_bins: int = 100) -> dict[str, Any]:
+        """Where in time the layer's emulated run departs from the float run.
+
+        Per time bin (at most ``n_bins``): the spikes of either run without a partner at the same
+        (sample, step, neuron) over all spikes of both runs, and the mean |v_float - v_emulated|
+        relative to the float run's largest |v|. Plus, over the samples where any spike differs,
+        the median time of the first difference.
+        """
+        n_steps = self.n_steps
+        width = max(1, -(-n_steps // n_bins))
+        edges = np.arange(0, n_steps, width)
+
+        def binned(per_step: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.add.reduceat(per_step, edges) if n_steps else np.zeros(0)
+
+        # Unmatched spikes over all spikes of both runs: 0 identical, 1 disjoint.
+        unmatched = binned(self.unmatched.astype(np.float64))
+        total = binned(self.spikes_both.astype(np.float64))
+        out: dict[str, Any] = {
+            "bin_ms": width * dt_ms,
+            "spikes_unmatched": unmatched / np.maximum(total, 1.0),
+        }
+        diverged = self.first_mismatch >= 0
+        out["samples_with_spike_mismatch"] = int(diverged.sum())
+        out["first_spike_mismatch_ms"] = (
+            float(np.median(self.first_mismatch[diverged])) * dt_ms if diverged.any() else None
         )
-    return out
+        if self.v_error_sum is not None:
+            scale = max(self.v_float_max, 1e-300)
+            count = self.n_samples * self.size
+            per_step = self.v_error_sum / count / scale if count else np.zeros(n_steps)
+            out["v_error_rel"] = binned(per_step) / width
+        return out
 
 
 def write_report(report: dict[str, Any], out_dir: Path, stem: str = "quantization") -> list[Path]:
