@@ -65,6 +65,7 @@ from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import check_network
 from neurodeploy.records import PopulationRecord, Recording
 from neurodeploy.spikes import SpikeData
+from neurodeploy.validation import require_channels, require_profile
 
 __all__ = [
     "LavaBackend",
@@ -201,7 +202,8 @@ class LavaBackend:
         NetworkError, ProfileLimitError
             If the model or inputs are invalid or break a Loihi 2 limit.
         ConfigError
-            If ``samples_per_network`` is below 1.
+            If the model is not a ``loihi2`` hardware model, or ``samples_per_network`` is
+            below 1.
         BackendUnavailableError
             If Lava (or, on chip, lava-loihi) is not importable.
         """
@@ -279,19 +281,11 @@ class _LifParams:
 
 def _check(network: Network, inputs: SpikeData) -> list[_LifParams]:
     """Validate model and inputs; the LIF arguments of every non-input population, in order."""
-    if network.profile != "loihi2":
-        raise NetworkError(
-            f"profile must be 'loihi2' for the Lava backend, got {network.profile!r}"
-        )
+    require_profile(network, "loihi2", "the Lava backend")
     network.validate()
     check_network(network)
     inputs.validate("inputs")
-    n_channels = sum(p.size for p in network.inputs)
-    if inputs.n_channels != n_channels:
-        raise NetworkError(
-            f"inputs/n_channels must equal the input populations' total size {n_channels}, "
-            f"got {inputs.n_channels}"
-        )
+    require_channels(network, inputs)
     if len(inputs) == 0 or inputs.n_steps < 1:
         raise NetworkError(
             f"inputs must hold at least one sample of >= 1 step, got {len(inputs)} x {inputs.n_steps}"

@@ -52,10 +52,10 @@ import h5py
 import numpy as np
 from numpy.typing import NDArray
 
-from neurodeploy.errors import NetworkError
 from neurodeploy.files import atomic_path, write_network
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import check_network
+from neurodeploy.validation import require_profile
 
 __all__ = ["MANIFEST_FORMAT", "NetxPlan", "export_lava", "plan_netx"]
 
@@ -118,11 +118,12 @@ def export_lava(network: Network, out_dir: Path | str) -> list[Path]:
 
     Raises
     ------
+    ConfigError
+        If ``network`` is not a ``loihi2`` hardware model.
     NetworkError, ProfileLimitError
-        If ``network`` is not a valid ``loihi2`` hardware model.
+        If it is not a valid one.
     """
-    if network.profile != "loihi2":
-        raise NetworkError(f"profile must be 'loihi2' to export for Lava, got {network.profile!r}")
+    require_profile(network, "loihi2", "Lava export")
     network.validate()
     check_network(network)
     out_dir = Path(out_dir)

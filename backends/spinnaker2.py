@@ -46,12 +46,13 @@ from neurodeploy.backends import spinnaker2_runner as runner
 from neurodeploy.backends.spinnaker2_placement import Placement, format_placement, place
 from neurodeploy.backends.spinnaker2_readme import bundle_readme
 from neurodeploy.emulator.spinnaker2 import V_RESET
-from neurodeploy.errors import BackendUnavailableError, ConfigError, NetworkError
+from neurodeploy.errors import BackendUnavailableError, ConfigError
 from neurodeploy.files import atomic_path, write_network
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import SPINNAKER2, check_network
 from neurodeploy.records import Recording
 from neurodeploy.spikes import SpikeData
+from neurodeploy.validation import require_channels, require_profile
 
 __all__ = [
     "BUNDLE_FILES",
@@ -214,12 +215,7 @@ def bundle_inputs(network: Network, inputs: SpikeData) -> dict[str, Any]:
 
 
 def _check_inputs(network: Network, inputs: SpikeData) -> None:
-    n_in = sum(p.size for p in network.inputs)
-    if inputs.n_channels != n_in:
-        raise NetworkError(
-            f"inputs have {inputs.n_channels} channels but the network's input populations have "
-            f"{n_in} neurons"
-        )
+    require_channels(network, inputs)
     inputs.validate("inputs")
 
 
@@ -272,10 +268,7 @@ def export_spinnaker2(
         Wrong profile, a broken limit (values, neurons per PE, synapse memory, PEs per chip),
         inputs that do not fit, or a bad option.
     """
-    if network.profile != SPINNAKER2.name:
-        raise NetworkError(
-            f"profile must be 'spinnaker2' for this backend, got {network.profile!r}"
-        )
+    require_profile(network, SPINNAKER2.name, "the SpiNNaker2 backend")
     network.validate()
     check_network(network)
     resolved = SPINNAKER2.resolve_options(network, options)

@@ -3,9 +3,11 @@
 Sections ``[data]``, ``[model]``, ``[loss]``, ``[train]``; every field has a default (see the
 dataclasses). An optional ``[finetune]`` section holds ``[train]`` fields that replace ``[train]``'s
 when a trained model is fine-tuned for a hardware target (:meth:`Config.for_finetuning`), so a
-config carries its own fine-tuning recipe. Unknown fields and wrong types fail with ``ConfigError("file: section.field:
-message")``. ``--set section.field=value`` overrides are parsed as TOML values (a value that is not
-valid TOML is taken as a string, so ``--set data.train=shd:/x/train.h5`` works).
+config carries its own fine-tuning recipe. Every unknown section or field, wrong type and
+out-of-range value is reported at once: one ConfigError with a line ``"file: section.field:
+message"`` per problem. ``--set section.field=value`` overrides are parsed as TOML values (a
+value that is not valid TOML is taken as a string, so ``--set data.train=shd:/x/train.h5``
+works).
 
 Weights in ``[model]`` are in threshold-normalised units: a weight ``w`` is stored as
 ``w * (1 - decay_mem) * (1 - decay_syn) * tau_syn_ms / dt_ms`` (the target population's decays),
@@ -18,12 +20,14 @@ import dataclasses
 import tomllib
 import types
 import typing
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from neurodeploy.errors import ConfigError
 from neurodeploy.readout import READOUTS
+from neurodeploy.validation import Problems
 
 __all__ = [
     "Config",
@@ -155,24 +159,38 @@ def _type_name(t: Any) -> str:
     }.get(t, str(t))
 
 
-def _coerce(where: str, name: str, value: Any, kind: Any) -> Any:
+class _Bad:
+    """Marks a value whose type was wrong (the problem is already recorded)."""
+
+
+_BAD = _Bad()
+
+
+def _coerce(where: str, name: str, value: Any, kind: Any, problems: Problems) -> Any:
+    """``value`` as ``kind``; else records ``"<where>: must be ..."`` and returns ``_BAD``."""
+
+    def bad(t: Any) -> _Bad:
+        problems.add(where, f"must be {_type_name(t)}, got {value!r}")
+        return _BAD
+
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: must be {_type_name(float)}, got {value!r}")
+            return bad(float)
         return float(value)
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: must be {_type_name(int)}, got {value!r}")
+            return bad(int)
         return value
     if kind is bool or kind is str or kind is dict:
         if not isinstance(value, kind):
-            raise ConfigError(f"{where}: must be {_type_name(kind)}, got {value!r}")
+            return bad(kind)
         return dict(value) if kind is dict else value
     if kind is list:
         if not isinstance(value, list):
-            raise ConfigError(f"{where}: must be {_type_name(list)}, got {value!r}")
+            return bad(list)
         item = _LIST_ITEM.get(name, float)
-        return [_coerce(f"{where}[{i}]", "", v, item) for i, v in enumerate(value)]
+        items = [_coerce(f"{where}[{i}]", "", v, item, problems) for i, v in enumerate(value)]
+        return _BAD if any(v is _BAD for v in items) else items
     raise AssertionError(kind)
 
 
@@ -185,41 +203,47 @@ def _field_kind(cls: type, f: dataclasses.Field) -> Any:
 
 
 def _build(raw: dict, source: str) -> Config:
-    unknown = sorted(set(raw) - {*_SECTIONS, _FINETUNE})
-    if unknown:
-        raise ConfigError(
-            f"{source}: {unknown[0]}: unknown section; expected one of "
-            f"{', '.join([*_SECTIONS, _FINETUNE])}"
-        )
+    """The validated config of ``raw``; one ConfigError listing every problem otherwise."""
+    problems = Problems()
+    failed: set[str] = set()  # "section.field" with a wrong type: range checks skip them
+    expected = ", ".join([*_SECTIONS, _FINETUNE])
+    for section in sorted(set(raw) - {*_SECTIONS, _FINETUNE}):
+        problems.add(section, f"unknown section; expected one of {expected}")
     parts: dict[str, Any] = {}
     for section, cls in [*_SECTIONS.items(), (_FINETUNE, TrainConfig)]:
         values = raw.get(section, {})
         if not isinstance(values, dict):
-            raise ConfigError(f"{source}: {section}: must be a table")
+            problems.add(section, "must be a table")
+            values = {}
         names = {f.name: f for f in dataclasses.fields(cls)}
-        for key in values:
+        kwargs = {}
+        for key, value in values.items():
+            where = f"{section}.{key}"
             if key not in names:
-                raise ConfigError(
-                    f"{source}: {section}.{key}: unknown field; expected one of {', '.join(names)}"
-                )
-        kwargs = {
-            key: _coerce(f"{source}: {section}.{key}", key, value, _field_kind(cls, names[key]))
-            for key, value in values.items()
-        }
+                problems.add(where, f"unknown field; expected one of {', '.join(names)}")
+                continue
+            value = _coerce(where, key, value, _field_kind(cls, names[key]), problems)
+            if value is _BAD:
+                failed.add(where)
+            else:
+                kwargs[key] = value
         parts[section] = kwargs if section == _FINETUNE else cls(**kwargs)
     config = Config(**parts)
-    _check(config, source)
-    _check(config.for_finetuning(), source, section=_FINETUNE)
+    _check(config, problems, failed)
+    _check_train(
+        config.for_finetuning().train, problems, failed, section=_FINETUNE, only=config.finetune
+    )
+    problems.raise_if_any(ConfigError, source)
     return config
 
 
-def _check(c: Config, source: str, *, section: str = "train") -> None:
-    """Validate ``c``; ``[train]`` problems are reported under ``section``."""
+def _check(c: Config, problems: Problems, failed: set[str]) -> None:
+    """Range and consistency checks of ``c`` (``[train]`` included); fields in ``failed`` had a
+    wrong type and are not checked again."""
 
-    def bad(where: str, message: str) -> None:
-        if where.startswith("train."):
-            where = f"{section}.{where.removeprefix('train.')}"
-        raise ConfigError(f"{source}: {where}: {message}")
+    def bad(where: str, message: str, *also: str) -> None:
+        if failed.isdisjoint((where, *also)):
+            problems.add(where, message)
 
     if c.data.dt_ms <= 0:
         bad("data.dt_ms", f"must be > 0, got {c.data.dt_ms}")
@@ -254,20 +278,40 @@ def _check(c: Config, source: str, *, section: str = "train") -> None:
             bad(f"model.{key}", f"must have 2 numbers, got {value}")
     if c.loss.readout not in READOUTS:
         bad("loss.readout", f"must be one of {', '.join(READOUTS)}, got {c.loss.readout!r}")
-    if (c.loss.readout == "first_spike") != (c.model.output == "lif"):
+    elif (c.loss.readout == "first_spike") != (c.model.output == "lif"):
         bad(
             "loss.readout",
             f"{c.loss.readout!r} needs model.output = "
             f"{'lif' if c.loss.readout == 'first_spike' else 'li'}, got {c.model.output!r}",
+            "model.output",
         )
-    if c.train.keep_checkpoints < 0:
-        bad("train.keep_checkpoints", f"must be >= 0, got {c.train.keep_checkpoints}")
+    _check_train(c.train, problems, failed)
+
+
+def _check_train(
+    t: TrainConfig,
+    problems: Problems,
+    failed: set[str],
+    *,
+    section: str = "train",
+    only: Collection[str] | None = None,
+) -> None:
+    """Range checks of ``[train]`` fields (those in ``only`` when given), reported under
+    ``section``."""
+
+    def bad(key: str, message: str) -> None:
+        where = f"{section}.{key}"
+        if where not in failed and (only is None or key in only):
+            problems.add(where, message)
+
+    if t.keep_checkpoints < 0:
+        bad("keep_checkpoints", f"must be >= 0, got {t.keep_checkpoints}")
     for key in ("epochs", "batch_size"):
-        if getattr(c.train, key) < 1:
-            bad(f"train.{key}", f"must be >= 1, got {getattr(c.train, key)}")
+        if getattr(t, key) < 1:
+            bad(key, f"must be >= 1, got {getattr(t, key)}")
     for key in ("lr", "lr_delay", "lr_decay", "weight_noise"):
-        if getattr(c.train, key) < 0:
-            bad(f"train.{key}", f"must be >= 0, got {getattr(c.train, key)}")
+        if getattr(t, key) < 0:
+            bad(key, f"must be >= 0, got {getattr(t, key)}")
 
 
 def _parse_override(item: str) -> tuple[list[str], Any]:

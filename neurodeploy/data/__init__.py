@@ -22,6 +22,7 @@ from neurodeploy.data import digits, seqdetect, shd, yinyang
 from neurodeploy.data.base import Dataset, check_int, n_steps_for
 from neurodeploy.errors import ConfigError
 from neurodeploy.network import Network
+from neurodeploy.validation import Problems, require_channels
 
 __all__ = ["SPECS", "Dataset", "load_dataset", "model_dataset", "n_steps_for"]
 
@@ -86,13 +87,15 @@ def load_dataset(
         )
     allowed = _options(kind)
     unknown = sorted(set(options) - set(allowed))
+    problems = Problems()
     if unknown:
-        raise ConfigError(
-            f"dataset {spec!r}: unknown option(s) {', '.join(unknown)}; "
-            f"allowed: {', '.join(allowed) or 'none'}"
+        problems.add(
+            f"dataset {spec!r}",
+            f"unknown option(s) {', '.join(unknown)}; allowed: {', '.join(allowed) or 'none'}",
         )
-    n_steps_for(1.0 if t_max_ms is None else t_max_ms, dt_ms)  # checks both values
-    seed = check_int("seed", seed, minimum=0, where=f"dataset {spec!r}")
+    n_steps_for(1.0 if t_max_ms is None else t_max_ms, dt_ms, problems)  # checks both values
+    seed = check_int("seed", seed, minimum=0, where=f"dataset {spec!r}", problems=problems)
+    problems.raise_if_any(ConfigError)  # then the loader checks its own options, all at once
     return _LOADERS[kind](argument, dt_ms=float(dt_ms), t_max_ms=t_max_ms, seed=seed, **options)
 
 
@@ -100,8 +103,8 @@ def model_dataset(spec: str, network: Network, *, max_samples: int | None = None
     """Load ``spec`` as the model saw its data at training: the network's ``dt_ms``, and the trial
     length, seed and (for the same kind of dataset) loader options of ``metadata["config"]["data"]``.
 
-    Keeps the first ``max_samples`` samples when given. ConfigError when the dataset's channel
-    count differs from the network's inputs.
+    Keeps the first ``max_samples`` samples when given. NetworkError when the dataset's channels
+    do not fit the network's input populations (:func:`neurodeploy.validation.require_channels`).
     """
     config = network.metadata.get("config", {})
     recorded = dict(config.get("data", {})) if isinstance(config, Mapping) else {}
@@ -113,11 +116,7 @@ def model_dataset(spec: str, network: Network, *, max_samples: int | None = None
         seed=int(recorded.get("seed", 0)),
         **(dict(recorded.get("options", {})) if same_kind else {}),
     )
-    n_inputs = sum(p.size for p in network.inputs)
-    if dataset.n_channels != n_inputs:
-        raise ConfigError(
-            f"dataset {spec!r} has {dataset.n_channels} channels but the model has {n_inputs} inputs"
-        )
+    require_channels(network, dataset.spikes, f"dataset {spec!r}")
     if max_samples is not None and max_samples < len(dataset):
         dataset = replace(dataset, spikes=dataset.spikes.subset(slice(0, max_samples)))
     return dataset

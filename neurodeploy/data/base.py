@@ -1,5 +1,9 @@
 """The dataset record, the time grid, and option checks shared by every loader.
 
+Each ``check_*`` returns the checked value or, for a bad one, raises a one-line ConfigError; given
+a :class:`~neurodeploy.validation.Problems` it records the line there and returns None instead,
+so a loader reports every bad option at once.
+
 Time-grid rules (one definition for every dataset):
 
 - A trial of ``t_max_ms`` at step ``dt_ms`` has ``n_steps = ceil(t_max_ms / dt_ms)`` steps
@@ -23,6 +27,7 @@ from numpy.typing import NDArray
 
 from neurodeploy.errors import ConfigError
 from neurodeploy.spikes import SpikeData
+from neurodeploy.validation import Problems
 
 __all__ = [
     "MAX_STEPS",
@@ -79,26 +84,34 @@ class Dataset:
         return self.spikes.n_steps
 
 
-def n_steps_for(t_max_ms: float, dt_ms: float) -> int:
+def n_steps_for(t_max_ms: float, dt_ms: float, problems: Problems | None = None) -> int | None:
     """Number of steps covering a trial of ``t_max_ms``: ``ceil(t_max_ms / dt_ms)``.
 
     A ratio within 1e-12 (relative) of an integer counts as that integer, so
-    ``n_steps_for(1.1, 0.1) == 11`` despite float rounding.
+    ``n_steps_for(1.1, 0.1) == 11`` despite float rounding. With ``problems``, bad values are
+    recorded there and None is returned instead of raising.
 
     Raises
     ------
     ConfigError
-        If either value is not a finite number > 0.
+        If either value is not a finite number > 0, or the trial has more than
+        :data:`MAX_STEPS` steps; one line per problem.
     """
-    t_max_ms = check_float("t_max_ms", t_max_ms, positive=True)
-    dt_ms = check_float("dt_ms", dt_ms, positive=True)
-    ratio = t_max_ms / dt_ms
-    n_steps = max(1, math.ceil(ratio - _RATIO_TOL * max(1.0, ratio)))
-    if n_steps > MAX_STEPS:
-        raise ConfigError(
-            f"t_max_ms / dt_ms = {t_max_ms:g} / {dt_ms:g} gives {n_steps} steps; "
-            f"at most {MAX_STEPS}"
-        )
+    found = Problems() if problems is None else problems
+    t_max = check_float("t_max_ms", t_max_ms, positive=True, problems=found)
+    dt = check_float("dt_ms", dt_ms, positive=True, problems=found)
+    n_steps = None
+    if t_max is not None and dt is not None:
+        ratio = t_max / dt
+        n_steps = max(1, math.ceil(ratio - _RATIO_TOL * max(1.0, ratio)))
+        if n_steps > MAX_STEPS:
+            found.add(
+                "",
+                f"t_max_ms / dt_ms = {t_max:g} / {dt:g} gives {n_steps} steps; at most {MAX_STEPS}",
+            )
+            n_steps = None
+    if problems is None:
+        found.raise_if_any(ConfigError)
     return n_steps
 
 
@@ -132,6 +145,13 @@ def class_counts(labels: NDArray[np.integer], n_classes: int) -> list[int]:
     return [int(c) for c in np.bincount(np.asarray(labels, dtype=np.int64), minlength=n_classes)]
 
 
+def _report(problems: Problems | None, line: str) -> None:
+    """Record ``line`` in ``problems``, or raise it as a ConfigError when there is no collector."""
+    if problems is None:
+        raise ConfigError(line)
+    problems.add("", line)
+
+
 def check_float(
     name: str,
     value: Any,
@@ -139,39 +159,57 @@ def check_float(
     positive: bool = False,
     non_negative: bool = False,
     where: str = "",
-) -> float:
-    """``value`` as a finite float, else a one-line :class:`ConfigError` naming ``name``."""
+    problems: Problems | None = None,
+) -> float | None:
+    """``value`` as a finite float; else the line ``"<where>: <name> must be ..."``, raised as a
+    :class:`ConfigError`, or recorded in ``problems`` (and None returned) when given."""
     prefix = f"{where}: " if where else ""
     ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
     number = float(value) if ok else math.nan
     if not math.isfinite(number) or (positive and number <= 0) or (non_negative and number < 0):
         need = "> 0" if positive else ">= 0" if non_negative else "finite"
-        raise ConfigError(f"{prefix}{name} must be a finite number {need}, got {value!r}")
+        _report(problems, f"{prefix}{name} must be a finite number {need}, got {value!r}")
+        return None
     return number
 
 
-def check_int(name: str, value: Any, *, minimum: int, where: str = "") -> int:
-    """``value`` as an int ``>= minimum``, else a one-line :class:`ConfigError`."""
+def check_int(
+    name: str, value: Any, *, minimum: int, where: str = "", problems: Problems | None = None
+) -> int | None:
+    """``value`` as an int ``>= minimum``; else one line, raised or recorded (see
+    :func:`check_float`)."""
     prefix = f"{where}: " if where else ""
     ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
     if not ok or int(value) < minimum:
-        raise ConfigError(f"{prefix}{name} must be an integer >= {minimum}, got {value!r}")
+        _report(problems, f"{prefix}{name} must be an integer >= {minimum}, got {value!r}")
+        return None
     return int(value)
 
 
-def check_bool(name: str, value: Any, *, where: str = "") -> bool:
-    """``value`` as a bool, else a one-line :class:`ConfigError`."""
+def check_bool(
+    name: str, value: Any, *, where: str = "", problems: Problems | None = None
+) -> bool | None:
+    """``value`` as a bool; else one line, raised or recorded (see :func:`check_float`)."""
     if not isinstance(value, bool | np.bool_):
         prefix = f"{where}: " if where else ""
-        raise ConfigError(f"{prefix}{name} must be true or false, got {value!r}")
+        _report(problems, f"{prefix}{name} must be true or false, got {value!r}")
+        return None
     return bool(value)
 
 
-def check_last_step(last_ms: float, n_steps: int, dt_ms: float, what: str, where: str) -> None:
-    """Fail if a generated spike at ``last_ms`` would fall outside the trial."""
+def check_last_step(
+    last_ms: float,
+    n_steps: int,
+    dt_ms: float,
+    what: str,
+    where: str,
+    problems: Problems | None = None,
+) -> None:
+    """One line, raised or recorded, if a generated spike at ``last_ms`` falls outside the trial."""
     last_step = int(round_ms_to_steps(np.array([last_ms]), dt_ms)[0])
     if last_step >= n_steps:
-        raise ConfigError(
+        _report(
+            problems,
             f"{where}: {what} = {last_ms:g} ms falls on step {last_step}, outside the trial of "
-            f"{n_steps} steps (t_max_ms = {n_steps * dt_ms:g}); raise t_max_ms or lower {what}"
+            f"{n_steps} steps (t_max_ms = {n_steps * dt_ms:g}); raise t_max_ms or lower {what}",
         )

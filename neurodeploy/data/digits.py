@@ -30,6 +30,7 @@ from neurodeploy.data.base import (
 )
 from neurodeploy.errors import ConfigError
 from neurodeploy.spikes import SpikeData
+from neurodeploy.validation import Problems
 
 __all__ = ["DEFAULT_T_MAX_MS", "N_TEST", "SPLITS", "SPLIT_SEED", "load", "split_indices"]
 
@@ -96,20 +97,26 @@ def load(
     Raises
     ------
     ConfigError
-        Unknown split, ``t_late_ms <= t_early_ms``, or a spike that would fall outside the trial.
+        Unknown split, a bad option value, ``t_late_ms <= t_early_ms``, or a spike that would fall
+        outside the trial; one line per problem, all reported together.
     """
     where = f"digits:{split}"
+    problems = Problems()
     if split not in SPLITS:
-        raise ConfigError(f"{where}: split must be one of {', '.join(SPLITS)}, got {split!r}")
+        problems.add(where, f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     t_max_ms = DEFAULT_T_MAX_MS if t_max_ms is None else t_max_ms
-    n_steps = n_steps_for(t_max_ms, dt_ms)
-    t_early_ms = check_float("t_early_ms", t_early_ms, non_negative=True, where=where)
-    t_late_ms = check_float("t_late_ms", t_late_ms, non_negative=True, where=where)
-    if t_late_ms <= t_early_ms:
-        raise ConfigError(
-            f"{where}: t_late_ms must be > t_early_ms = {t_early_ms:g}, got {t_late_ms:g}"
-        )
-    check_last_step(t_late_ms, n_steps, dt_ms, "t_late_ms", where)
+    n_steps = n_steps_for(t_max_ms, dt_ms, problems)
+    t_early_ms = check_float(
+        "t_early_ms", t_early_ms, non_negative=True, where=where, problems=problems
+    )
+    t_late_ms = check_float(
+        "t_late_ms", t_late_ms, non_negative=True, where=where, problems=problems
+    )
+    if t_early_ms is not None and t_late_ms is not None and t_late_ms <= t_early_ms:
+        problems.add(where, f"t_late_ms must be > t_early_ms = {t_early_ms:g}, got {t_late_ms:g}")
+    if n_steps is not None and t_late_ms is not None:
+        check_last_step(t_late_ms, n_steps, dt_ms, "t_late_ms", where, problems)
+    problems.raise_if_any(ConfigError)
 
     images, all_labels = _digits()
     train_idx, test_idx = split_indices(all_labels)

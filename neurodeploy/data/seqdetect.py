@@ -37,6 +37,7 @@ from neurodeploy.data.base import (
 )
 from neurodeploy.errors import ConfigError
 from neurodeploy.spikes import SpikeData
+from neurodeploy.validation import Problems
 
 __all__ = ["DEFAULT_T_MAX_MS", "SPLITS", "load"]
 
@@ -77,34 +78,42 @@ def load(
     Raises
     ------
     ConfigError
-        Unknown split, odd ``n_samples``, a gap under one step, or a spike outside the trial.
+        Unknown split, a bad option value, odd ``n_samples``, a gap under one step, or a spike
+        outside the trial; one line per problem, all reported together.
     """
     where = f"seqdetect:{split}"
+    problems = Problems()
     if split not in SPLITS:
-        raise ConfigError(f"{where}: split must be one of {', '.join(SPLITS)}, got {split!r}")
+        problems.add(where, f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     t_max_ms = DEFAULT_T_MAX_MS if t_max_ms is None else t_max_ms
-    n_steps = n_steps_for(t_max_ms, dt_ms)
-    seed = check_int("seed", seed, minimum=0, where=where)
-    default_size, stream = SPLITS[split]
-    n_samples = (
-        default_size
-        if n_samples is None
-        else check_int("n_samples", n_samples, minimum=2, where=where)
+    n_steps = n_steps_for(t_max_ms, dt_ms, problems)
+    seed = check_int("seed", seed, minimum=0, where=where, problems=problems)
+    if n_samples is not None:
+        n_samples = check_int("n_samples", n_samples, minimum=2, where=where, problems=problems)
+        if n_samples is not None and n_samples % 2:
+            problems.add(
+                where,
+                f"n_samples must be even (one sample of each class per draw), got {n_samples}",
+            )
+    n_channels = check_int("n_channels", n_channels, minimum=2, where=where, problems=problems)
+    gap_ms = check_float("gap_ms", gap_ms, positive=True, where=where, problems=problems)
+    onset_max_ms = check_float(
+        "onset_max_ms", onset_max_ms, non_negative=True, where=where, problems=problems
     )
-    if n_samples % 2:
-        raise ConfigError(
-            f"{where}: n_samples must be even (one sample of each class per draw), got {n_samples}"
-        )
-    n_channels = check_int("n_channels", n_channels, minimum=2, where=where)
-    gap_ms = check_float("gap_ms", gap_ms, positive=True, where=where)
-    onset_max_ms = check_float("onset_max_ms", onset_max_ms, non_negative=True, where=where)
-    gap = int(round_ms_to_steps(np.array([gap_ms]), dt_ms)[0])
-    if gap < 1:
-        raise ConfigError(
-            f"{where}: gap_ms = {gap_ms:g} rounds to 0 steps at dt_ms = {dt_ms:g}; need >= 1 step"
-        )
-    onset_max = int(round_ms_to_steps(np.array([onset_max_ms]), dt_ms)[0])
-    check_last_step((onset_max + gap) * dt_ms, n_steps, dt_ms, "onset_max_ms + gap_ms", where)
+    gap = onset_max = 0
+    if gap_ms is not None and n_steps is not None:
+        gap = int(round_ms_to_steps(np.array([gap_ms]), dt_ms)[0])
+        if gap < 1:
+            problems.add(
+                where, f"gap_ms = {gap_ms:g} rounds to 0 steps at dt_ms = {dt_ms:g}; need >= 1 step"
+            )
+        elif onset_max_ms is not None:
+            onset_max = int(round_ms_to_steps(np.array([onset_max_ms]), dt_ms)[0])
+            last_ms = (onset_max + gap) * dt_ms
+            check_last_step(last_ms, n_steps, dt_ms, "onset_max_ms + gap_ms", where, problems)
+    problems.raise_if_any(ConfigError)
+    default_size, stream = SPLITS[split]
+    n_samples = default_size if n_samples is None else n_samples
 
     rng = np.random.default_rng([seed, stream])
     n_pairs = n_samples // 2

@@ -37,6 +37,7 @@ from neurodeploy.data.base import (
 )
 from neurodeploy.errors import ConfigError, ModelFileError
 from neurodeploy.spikes import SpikeData
+from neurodeploy.validation import Problems
 
 __all__ = ["SHD_CHANNELS", "load", "read_extra"]
 
@@ -199,19 +200,26 @@ def load(
     Raises
     ------
     ConfigError
-        Missing file or bad option.
+        Missing file, or bad options (one line each, all reported together).
     ModelFileError
         Not HDF5, missing field, mismatched lengths, times not finite and >= 0, units outside
         ``[0, channels)``, labels outside ``[0, n_classes)``; the message names file and field.
     """
     path = Path(os.path.expanduser(os.fspath(path)))
-    dt_ms = check_float("dt_ms", dt_ms, positive=True, where=f"shd:{path}")
-    chunk_size = check_int("chunk_size", chunk_size, minimum=1, where=f"shd:{path}")
+    where = f"shd:{path}"
+    problems = Problems()
+    dt_ms = check_float("dt_ms", dt_ms, positive=True, where=where, problems=problems)
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1, where=where, problems=problems)
     if n_classes is not None:
-        n_classes = check_int("n_classes", n_classes, minimum=1, where=f"shd:{path}")
+        n_classes = check_int("n_classes", n_classes, minimum=1, where=where, problems=problems)
     if max_samples is not None:
-        max_samples = check_int("max_samples", max_samples, minimum=1, where=f"shd:{path}")
-    n_steps = None if t_max_ms is None else n_steps_for(t_max_ms, dt_ms)
+        max_samples = check_int(
+            "max_samples", max_samples, minimum=1, where=where, problems=problems
+        )
+    n_steps = None
+    if t_max_ms is not None and dt_ms is not None:
+        n_steps = n_steps_for(t_max_ms, dt_ms, problems)
+    problems.raise_if_any(ConfigError)
 
     with _open(path) as f:
         times_ds = _dataset(f, path, "spikes/times")

@@ -43,6 +43,7 @@ from neurodeploy.data.base import (
 )
 from neurodeploy.errors import ConfigError
 from neurodeploy.spikes import SpikeData
+from neurodeploy.validation import Problems
 
 __all__ = [
     "CLASS_NAMES",
@@ -138,28 +139,40 @@ def load(
     Raises
     ------
     ConfigError
-        Unknown split, ``t_late_ms <= t_early_ms``, or a spike that would fall outside the trial.
+        Unknown split, a bad option value, ``t_late_ms <= t_early_ms``, or a spike that would fall
+        outside the trial; one line per problem, all reported together.
     """
     where = f"yinyang:{split}"
+    problems = Problems()
     if split not in SPLITS:
-        raise ConfigError(f"{where}: split must be one of {', '.join(SPLITS)}, got {split!r}")
+        problems.add(where, f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     t_max_ms = DEFAULT_T_MAX_MS if t_max_ms is None else t_max_ms
-    n_steps = n_steps_for(t_max_ms, dt_ms)
-    seed = check_int("seed", seed, minimum=0, where=where)
-    t_early_ms = check_float("t_early_ms", t_early_ms, non_negative=True, where=where)
-    t_late_ms = check_float("t_late_ms", t_late_ms, non_negative=True, where=where)
-    if t_late_ms <= t_early_ms:
-        raise ConfigError(
-            f"{where}: t_late_ms must be > t_early_ms = {t_early_ms:g}, got {t_late_ms:g}"
-        )
-    bias = check_bool("bias", bias, where=where)
+    n_steps = n_steps_for(t_max_ms, dt_ms, problems)
+    seed = check_int("seed", seed, minimum=0, where=where, problems=problems)
+    t_early_ms = check_float(
+        "t_early_ms", t_early_ms, non_negative=True, where=where, problems=problems
+    )
+    t_late_ms = check_float(
+        "t_late_ms", t_late_ms, non_negative=True, where=where, problems=problems
+    )
+    if t_early_ms is not None and t_late_ms is not None and t_late_ms <= t_early_ms:
+        problems.add(where, f"t_late_ms must be > t_early_ms = {t_early_ms:g}, got {t_late_ms:g}")
+    bias = check_bool("bias", bias, where=where, problems=problems)
     t_bias_ms = t_early_ms if t_bias_ms is None else t_bias_ms
-    t_bias_ms = check_float("t_bias_ms", t_bias_ms, non_negative=True, where=where)
-    check_last_step(t_late_ms, n_steps, dt_ms, "t_late_ms", where)
-    if bias:
-        check_last_step(t_bias_ms, n_steps, dt_ms, "t_bias_ms", where)
+    if t_bias_ms is not None:
+        t_bias_ms = check_float(
+            "t_bias_ms", t_bias_ms, non_negative=True, where=where, problems=problems
+        )
+    if n_steps is not None:
+        if t_late_ms is not None:
+            check_last_step(t_late_ms, n_steps, dt_ms, "t_late_ms", where, problems)
+        if bias and t_bias_ms is not None:
+            check_last_step(t_bias_ms, n_steps, dt_ms, "t_bias_ms", where, problems)
+    if size is not None:
+        size = check_int("size", size, minimum=1, where=where, problems=problems)
+    problems.raise_if_any(ConfigError)
     ref_size, ref_seed = SPLITS[split]
-    size = ref_size if size is None else check_int("size", size, minimum=1, where=where)
+    size = ref_size if size is None else size
     split_seed = ref_seed + 3 * seed
 
     features, labels = yin_yang_points(size, split_seed)

@@ -12,10 +12,10 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from neurodeploy.errors import NetworkError
 from neurodeploy.network import Network
 from neurodeploy.records import PopulationRecord, Recording
 from neurodeploy.spikes import SpikeData
+from neurodeploy.validation import require_channels
 
 __all__ = ["Layout", "Outputs", "layout"]
 
@@ -41,11 +41,7 @@ def layout(network: Network, inputs: SpikeData) -> Layout:
         else:
             neuron_offset[pop.name] = n_neurons
             n_neurons += pop.size
-    if inputs.n_channels != n_inputs:
-        raise NetworkError(
-            f"inputs have {inputs.n_channels} channels but the network's input populations have "
-            f"{n_inputs} neurons"
-        )
+    require_channels(network, inputs)
     inputs.validate("inputs")
     return Layout(in_offset, neuron_offset, n_inputs, n_neurons)
 

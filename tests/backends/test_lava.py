@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from neurodeploy.backends.lava import LavaBackend, auto_samples_per_network, hardware_available
-from neurodeploy.errors import BackendUnavailableError, NetworkError
+from neurodeploy.errors import BackendUnavailableError, ConfigError, NetworkError
 from neurodeploy.network import Population
 from neurodeploy.records import first_mismatch
 from neurodeploy.spikes import SpikeData
@@ -173,9 +173,9 @@ def test_auto_batch_fits_the_neuron_budget(random_case):
 def test_run_rejects_bad_models_and_inputs():
     pops = [Population(name="input", size=2, kind="input"), lif("p", 2)]
     net = network(pops, [proj("input", "p", [[1, 2], [3, 4]])])
-    with pytest.raises(NetworkError, match="n_channels"):
+    with pytest.raises(NetworkError, match="inputs have 3 channels"):
         SIM.run(net, spikes(4, 3, []))
-    with pytest.raises(NetworkError, match="profile"):
+    with pytest.raises(ConfigError, match="runs loihi2 hardware models, this is a float model"):
         SIM.run(replace(net, profile=None), spikes(4, 2, []))
     uneven = lif("p", 2)
     uneven = Population(

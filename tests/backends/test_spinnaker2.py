@@ -49,7 +49,6 @@ from neurodeploy.errors import (
     BackendUnavailableError,
     ConfigError,
     ModelFileError,
-    NetworkError,
     ProfileLimitError,
 )
 from neurodeploy.files import read_network
@@ -216,7 +215,7 @@ def test_li_threshold_is_infinity_and_per_neuron_offsets_are_lists(tmp_path):
 
 
 def test_export_rejects_other_profiles_and_broken_limits(tmp_path, hw_network):
-    with pytest.raises(NetworkError, match="profile must be 'spinnaker2'"):
+    with pytest.raises(ConfigError, match="runs spinnaker2 hardware models, this is a loihi2"):
         export_spinnaker2(hw_network, tmp_path)
     bad = Network(
         dt_ms=1.0,

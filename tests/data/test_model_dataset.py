@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from neurodeploy.data import model_dataset
-from neurodeploy.errors import ConfigError
+from neurodeploy.errors import NetworkError
 from neurodeploy.network import Network, Population, Projection
 
 
@@ -30,5 +30,9 @@ def test_trained_options_and_grid_are_reused_for_the_same_dataset():
 
 
 def test_channel_mismatch_is_one_clear_error():
-    with pytest.raises(ConfigError, match="has 5 channels but the model has 4 inputs"):
+    with pytest.raises(
+        NetworkError,
+        match=r"dataset 'yinyang:test': inputs have 5 channels but the network's input "
+        r"populations \(input\) have 4 neurons",
+    ):
         model_dataset("yinyang:test", _model(4))
