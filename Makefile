@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.neurodeploy-installed
 
-.PHONY: demo test test-slow lint format clean-venv
+.PHONY: demo test test-slow lint lint-imports format clean-venv
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The dependency rule alone (also part of `make test`: tests/test_architecture.py).
+lint-imports: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_architecture.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -60,6 +60,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neurodeploy._lava_compat import import_lava
+from neurodeploy.backend import Capabilities
 from neurodeploy.errors import BackendUnavailableError, ConfigError, NetworkError
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import check_network
@@ -122,12 +123,13 @@ def hardware_available() -> tuple[bool, str]:
     return True, ""
 
 
-def _lava_available() -> bool:
+def _lava_reason() -> str:
+    """Empty when Lava imports here, else the one-line reason."""
     try:
         import_lava()
-    except BackendUnavailableError:
-        return False
-    return True
+    except BackendUnavailableError as exc:
+        return str(exc)
+    return ""
 
 
 def auto_samples_per_network(network: Network, n_samples: int) -> int:
@@ -148,8 +150,8 @@ class LavaBackend:
     ----------
     name : str
         Registry key.
-    profile : str
-        Hardware profile accepted (always ``"loihi2"``).
+    capabilities : Capabilities
+        Runs and exports ``loihi2`` hardware models; records v in the simulator only.
     on_chip : bool
         Run on Loihi 2 through ``Loihi2HwCfg`` (needs lava-loihi and a board) instead of
         ``Loihi2SimCfg(select_tag="fixed_pt")``.
@@ -161,14 +163,23 @@ class LavaBackend:
     """
 
     name: str = "lava"
-    profile: str = "loihi2"
     on_chip: bool = False
     samples_per_network: int | None = None
     probe: Literal["recorder", "monitor"] = "recorder"
 
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            profiles=frozenset({"loihi2"}), records_v=not self.on_chip, exports=True
+        )
+
     def is_available(self) -> bool:
         """True when this backend can run here (Lava importable; on chip: lava-loihi too)."""
-        return hardware_available()[0] if self.on_chip else _lava_available()
+        return not self.unavailable_reason()
+
+    def unavailable_reason(self) -> str:
+        """Empty when available, else one line saying what is missing."""
+        return hardware_available()[1] if self.on_chip else _lava_reason()
 
     def export(self, network: Network, out_dir: Path | str) -> list[Path]:
         """Write a netx HDF5 (where expressible), a hardware-model copy and a manifest.

@@ -55,6 +55,12 @@ from numpy.typing import NDArray
 from neurodeploy.files import atomic_path, write_network
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import check_network
+from neurodeploy.targets.loihi2.arithmetic import (
+    EXCITATORY,
+    INHIBITORY,
+    MIXED,
+    effective_weights,
+)
 from neurodeploy.validation import require_profile
 
 __all__ = ["MANIFEST_FORMAT", "NetxPlan", "export_lava", "plan_netx"]
@@ -63,7 +69,6 @@ log = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = "neurodeploy-lava-export"
 MANIFEST_VERSION = 1
-_MIXED, _EXCITATORY, _INHIBITORY = 1, 2, 3
 _NETX_MAX_DELAY = 62
 
 
@@ -241,35 +246,14 @@ def _layer(
     )
 
 
-def _lava_weights(
-    weights: NDArray[np.integer], sign_mode: int, num_weight_bits: int
-) -> NDArray[np.int64]:
-    """Lava's Dense weight preprocessing (clip to 8 bits per sign mode, floor the dropped bits)."""
-    if sign_mode == 0:
-        sign_mode = (
-            _EXCITATORY
-            if weights.min(initial=0) >= 0
-            else _INHIBITORY
-            if weights.max(initial=0) <= 0
-            else _MIXED
-        )
-    w = np.asarray(weights, dtype=np.int64)
-    if sign_mode == _INHIBITORY:
-        w = -w
-    w = np.clip(w, -256 if sign_mode == _MIXED else 0, 255)
-    drop = 8 - num_weight_bits + (sign_mode == _MIXED)
-    w = (w >> drop) << drop
-    return -w if sign_mode == _INHIBITORY else w
-
-
 def _contribution(
     proj: Projection, where: str, reasons: list[str]
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Per-synapse contribution to ``a_in`` (what the netx file holds) and the used-synapse mask."""
-    used = _lava_weights(
+    used = effective_weights(
         proj.weights,
-        int(proj.hw_params.get("sign_mode", 0)),
         int(proj.hw_params["num_weight_bits"]),
+        int(proj.hw_params.get("sign_mode", 0)),
     )
     weight_exp = int(proj.hw_params["weight_exp"])
     if weight_exp >= 0:
@@ -301,11 +285,11 @@ def _check_netx_weights(
         )
         return
     if hi < 0:
-        mode, signed, scale = _INHIBITORY, 0, -256 / lo
+        mode, signed, scale = INHIBITORY, 0, -256 / lo
     elif lo >= 0:
-        mode, signed, scale = _EXCITATORY, 0, 255 / hi
+        mode, signed, scale = EXCITATORY, 0, 255 / hi
     else:
-        mode, signed, scale = _MIXED, 1, min(127 / hi, -128 / lo)
+        mode, signed, scale = MIXED, 1, min(127 / hi, -128 / lo)
     scale_bits = int(np.floor(np.log2(scale))) + signed
     n = 8
     while n > 0 and ((joint % (1 << n)) != 0).any():
@@ -320,7 +304,7 @@ def _check_netx_weights(
         if part is None:
             continue
         scaled = part << scale_bits
-        lava = _lava_weights(scaled, 0, num_weight_bits)
+        lava = effective_weights(scaled, num_weight_bits)
         if (lava != scaled).any():
             i, j = np.argwhere(lava != scaled)[0]
             reasons.append(

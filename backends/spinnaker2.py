@@ -42,16 +42,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neurodeploy.backend import Capabilities
 from neurodeploy.backends import spinnaker2_runner as runner
 from neurodeploy.backends.spinnaker2_placement import Placement, format_placement, place
 from neurodeploy.backends.spinnaker2_readme import bundle_readme
-from neurodeploy.emulator.spinnaker2 import V_RESET
 from neurodeploy.errors import BackendUnavailableError, ConfigError
 from neurodeploy.files import atomic_path, write_network
 from neurodeploy.network import Network, Population, Projection
-from neurodeploy.profiles import SPINNAKER2, check_network
+from neurodeploy.profiles import check_network
 from neurodeploy.records import Recording
 from neurodeploy.spikes import SpikeData
+from neurodeploy.targets.spinnaker2.arithmetic import V_RESET
+from neurodeploy.targets.spinnaker2.profile import SPINNAKER2
 from neurodeploy.validation import require_channels, require_profile
 
 __all__ = [
@@ -294,6 +296,11 @@ def export_spinnaker2(
     return written
 
 
+_CAPABILITIES = Capabilities(
+    profiles=frozenset({"spinnaker2"}), exports=True, exports_inputs=True, deploys=True
+)
+
+
 @dataclass(frozen=True)
 class SpiNNaker2Backend:
     """Exports ``spinnaker2`` hardware models as deploy bundles and runs them on a chip.
@@ -302,8 +309,8 @@ class SpiNNaker2Backend:
     ----------
     name : str
         Registry key.
-    profile : str
-        Hardware profile accepted (always ``"spinnaker2"``).
+    capabilities : Capabilities
+        Runs, exports (with input samples) and deploys ``spinnaker2`` hardware models.
     host : str or None
         Ethernet IP of the chip for :meth:`run`; None reads ``NEURODEPLOY_SPINNAKER2_HOST``.
     sys_tick_in_s : float
@@ -311,7 +318,7 @@ class SpiNNaker2Backend:
     """
 
     name: str = "spinnaker2"
-    profile: str = "spinnaker2"
+    capabilities: Capabilities = _CAPABILITIES
     host: str | None = None
     sys_tick_in_s: float = runner.DEFAULT_SYS_TICK_S
 

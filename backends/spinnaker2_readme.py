@@ -8,8 +8,8 @@ from typing import Any
 from neurodeploy.backends.spinnaker2_placement import Placement
 from neurodeploy.backends.spinnaker2_runner import DEFAULT_SYS_TICK_S
 from neurodeploy.network import Network
-from neurodeploy.profiles import SPINNAKER2
 from neurodeploy.spikes import SpikeData
+from neurodeploy.targets.spinnaker2.profile import SPINNAKER2
 
 __all__ = ["bundle_readme"]
 

@@ -22,13 +22,13 @@ import numpy as np
 
 from neurodeploy.backends.spinnaker2 import inputs_fingerprint, model_fingerprint
 from neurodeploy.backends.spinnaker2_runner import RESULTS_FORMAT, RESULTS_VERSION
-from neurodeploy.emulator.spinnaker2 import run_spinnaker2
 from neurodeploy.errors import ConfigError, ModelFileError
 from neurodeploy.files import read_hdf5
 from neurodeploy.network import Network
-from neurodeploy.profiles import SPINNAKER2
 from neurodeploy.records import Mismatch, PopulationRecord, Recording
 from neurodeploy.spikes import SpikeData
+from neurodeploy.targets.spinnaker2.emulator import run_spinnaker2
+from neurodeploy.targets.spinnaker2.profile import SPINNAKER2
 
 __all__ = ["BoardComparison", "BoardResults", "compare_results", "read_results"]
 

@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from neurodeploy.cli.pipeline import finetune_for_target
 from neurodeploy.data import model_dataset
 from neurodeploy.evaluation import evaluate
 from neurodeploy.files import atomic_path, read_network, write_network
 from neurodeploy.quantize import quantize
 from neurodeploy.sensitivity import sensitivity
 from neurodeploy.trainer.config import load_config
-from neurodeploy.trainer.finetune import finetune
 from neurodeploy.trainer.loop import train
 
 ROWS = [
@@ -71,7 +71,7 @@ def one_seed(config_path: Path, seed: int, out: Path, overrides: list[str]) -> d
     tuned = (
         read_network(tuned_path)
         if tuned_path.is_file()
-        else finetune(
+        else finetune_for_target(
             config.for_finetuning(), model, "spinnaker2", tuned_path.parent, progress=False
         )
     )

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from neurodeploy.backends import get_backend
+from neurodeploy.backend import get_backend
+from neurodeploy.cli.pipeline import finetune_for_target
 from neurodeploy.data import model_dataset
 from neurodeploy.emulator import run as emulate
-from neurodeploy.evaluation import evaluate, output_population
+from neurodeploy.evaluation import evaluate
 from neurodeploy.files import atomic_path, write_network
 from neurodeploy.quantize import quantize
 from neurodeploy.quantize.report import write_report
@@ -30,7 +31,6 @@ from neurodeploy.readout import accuracy, predict
 from neurodeploy.records import first_mismatch
 from neurodeploy.sensitivity import sensitivity
 from neurodeploy.trainer.config import load_config
-from neurodeploy.trainer.finetune import finetune
 from neurodeploy.trainer.loop import train
 
 EXAMPLES = Path(__file__).parent
@@ -76,7 +76,7 @@ def deploy(
 
     t = _step(f"{title}: fine-tune for SpiNNaker2 ({finetune_epochs} epochs) and quantize")
     ft_config = load_config(config_path, [f"finetune.epochs={finetune_epochs}"]).for_finetuning()
-    tuned = finetune(ft_config, model, "spinnaker2", out / "finetune_spinnaker2")
+    tuned = finetune_for_target(ft_config, model, "spinnaker2", out / "finetune_spinnaker2")
     spinnaker = quantize(tuned, "spinnaker2", calibration=calibration)
     write_network(spinnaker.hardware, out / "spinnaker2.h5")
     write_report(spinnaker.report, out, stem="spinnaker2.quantization")
@@ -111,9 +111,9 @@ def deploy(
         emulated = emulate(loihi.hardware, subset, record_v=True)
         ran_in_lava = lava.run(loihi.hardware, subset, record_v=True)
         mismatch = first_mismatch(emulated, ran_in_lava)
-        out_pop = output_population(loihi.hardware)
+        out_pop = loihi.hardware.output_population
         v_scale = loihi.hardware.population(out_pop).v_scale
-        readout = loihi.hardware.metadata["readout"]
+        readout = loihi.hardware.readout
         summary |= {
             "lava_accuracy": accuracy(
                 predict(ran_in_lava[out_pop], readout, v_scale), subset.labels
@@ -266,7 +266,7 @@ def _raster(path: Path, model, loihi, spinnaker, sample) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from neurodeploy.trainer.simulate import simulate
+    from neurodeploy.emulator.canonical import simulate
 
     runs = {
         "float": simulate(model, sample),

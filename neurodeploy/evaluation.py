@@ -12,18 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from neurodeploy.errors import ConfigError
+from neurodeploy.backend import check_accepts, get_backend
 from neurodeploy.network import Network
 from neurodeploy.readout import check_readout, predict
 from neurodeploy.records import Recording
 from neurodeploy.spikes import SpikeData
 
-__all__ = ["EVALUATION_BACKENDS", "Evaluation", "evaluate", "output_population", "runner"]
-
-#: ``float`` simulates the canonical float model (a hardware model is dequantized first);
-#: ``emulator`` runs the bit-accurate emulator of the model's profile; any other name is a
-#: registered backend (e.g. ``lava``).
-EVALUATION_BACKENDS = ("float", "emulator", "lava")
+__all__ = ["Evaluation", "evaluate", "runner"]
 
 
 @dataclass(frozen=True)
@@ -55,38 +50,11 @@ class Evaluation:
         }
 
 
-def output_population(network: Network) -> str:
-    """The population classes are read from: ``metadata["output"]`` or the last non-input one."""
-    default = [p.name for p in network.populations if p.kind != "input"][-1]
-    return str(network.metadata.get("output", default))
-
-
 def runner(network: Network, backend: str) -> Callable[[SpikeData], Recording]:
-    """A function running ``network`` on samples along execution path ``backend``."""
-    if backend == "float":
-        from neurodeploy.trainer.simulate import simulate
-
-        if network.is_hardware:
-            from neurodeploy.quantize import dequantize
-
-            network = dequantize(network)
-        return lambda spikes: simulate(network, spikes)
-    if not network.is_hardware:
-        raise ConfigError(
-            f"backend {backend!r} runs hardware models; quantize this float model first "
-            "(neurodeploy quantize MODEL --target loihi2|spinnaker2 --out HW.h5)"
-        )
-    if backend == "emulator":
-        from neurodeploy.emulator import run
-
-        return lambda spikes: run(network, spikes, record_v=True)
-    from neurodeploy.backends import get_backend
-
+    """A function running ``network`` on samples with the registered backend ``backend``
+    (ConfigError if that backend does not run models like this one)."""
     chosen = get_backend(backend)
-    if chosen.profile != network.profile:
-        raise ConfigError(
-            f"backend {backend!r} runs {chosen.profile} models, but this model is for {network.profile}"
-        )
+    check_accepts(chosen, network)
     return lambda spikes: chosen.run(network, spikes, record_v=True)
 
 
@@ -108,11 +76,11 @@ def evaluate(
     Parameters
     ----------
     network : Network
-        Float or hardware model with a ``readout`` rule in its metadata.
+        Float or hardware model with a ``readout`` rule.
     spikes : SpikeData
         Labelled samples; channels = the model's inputs.
     backend : str
-        ``float``, ``emulator`` or a registered backend name.
+        A registered backend (:mod:`neurodeploy.backend`): ``float``, ``emulator``, ``lava``, ...
     batch_size : int
         Samples per run at most. Runs are also kept to 2**22 recorded neuron-steps (spikes, v and
         I of every population: about 150 MB for the float model), so memory depends on neither
@@ -120,10 +88,10 @@ def evaluate(
     progress : callable, optional
         Called with the number of samples finished after each batch.
     """
-    readout = check_readout(str(network.metadata.get("readout", "")))
+    readout = check_readout(network.readout or "")
     per_sample = spikes.n_steps * sum(p.size for p in network.populations if p.kind != "input")
     batch_size = max(1, min(batch_size, (1 << 22) // max(per_sample, 1)))
-    out = output_population(network)
+    out = network.output_population
     v_scale = network.population(out).v_scale
     run = runner(network, backend)
     predicted = np.full(len(spikes), -1, dtype=np.int64)

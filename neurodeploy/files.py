@@ -3,11 +3,15 @@
 Layout (format ``neurodeploy-network``, version :data:`FORMAT_VERSION`)::
 
     /                      attrs: format, format_version, dt_ms, profile ("" for float models),
+                                  readout, output ("" for none), profile_options (JSON text),
                                   metadata (JSON text)
     /populations/<name>    attrs: index, size, kind, decay_mem, decay_syn, threshold, v_scale
                            datasets: bias (size,), hw_params/<key> (1,) or (size,)
     /projections/<i>       attrs: source, target, weight_scale, hw_params/<key> as attrs
                            datasets: weights (n_post, n_pre), delays (n_post, n_pre)
+
+Version 1 files (before readout, output and profile options were fields of the network) kept them
+in the metadata under the same keys; reading one moves them into the fields.
 
 Every read validates structure (:meth:`Network.validate`) and, for hardware models, the profile's
 ranges, and turns the first problem of each kind into a :class:`ModelFileError` line prefixed with
@@ -46,7 +50,10 @@ __all__ = [
 T = TypeVar("T")
 
 FORMAT = "neurodeploy-network"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this neurodeploy reads (1: readout, output, profile options inside the metadata).
+READABLE_VERSIONS = (1, 2)
+_MOVED_TO_FIELDS = ("readout", "output", "profile_options")
 _POP_FLOATS = ("decay_mem", "decay_syn", "threshold", "v_scale")
 
 
@@ -85,6 +92,9 @@ def write_network(network: Network, path: str | os.PathLike[str]) -> Path:
         f.attrs["format_version"] = FORMAT_VERSION
         f.attrs["dt_ms"] = float(network.dt_ms)
         f.attrs["profile"] = network.profile or ""
+        f.attrs["readout"] = network.readout or ""
+        f.attrs["output"] = network.output or ""
+        f.attrs["profile_options"] = json.dumps(dict(network.profile_options), sort_keys=True)
         f.attrs["metadata"] = json.dumps(
             dict(network.metadata), sort_keys=True, default=_json_default
         )
@@ -156,17 +166,23 @@ def _read(f: h5py.File) -> Network:
             f"format must be {FORMAT!r}, got {fmt!r} (not a neurodeploy model file)"
         )
     version = _attr(f, "format_version", "")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise ModelFileError(
-            f"format_version {version} is not supported; this neurodeploy reads version {FORMAT_VERSION}"
+            f"format_version {version} is not supported; this neurodeploy reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     for key in ("populations", "projections"):
         if key not in f:
             raise ModelFileError(f"{key}: group is missing")
-    try:
-        metadata = json.loads(_attr(f, "metadata", "{}"))
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"metadata: not valid JSON ({exc.msg})") from None
+    metadata = _json_attr(f, "metadata")
+    if version == 1:
+        fields = {key: metadata.pop(key) for key in _MOVED_TO_FIELDS if key in metadata}
+    else:
+        fields = {
+            "readout": _attr(f, "readout", "") or None,
+            "output": _attr(f, "output", "") or None,
+            "profile_options": _json_attr(f, "profile_options"),
+        }
     populations = sorted(
         (_read_population(name, g) for name, g in f["populations"].items()), key=lambda x: x[0]
     )
@@ -181,9 +197,20 @@ def _read(f: h5py.File) -> Network:
         projections=tuple(projections),
         profile=profile,
         metadata=metadata,
+        **fields,
     ).validate()
     check_network(network)
     return network
+
+
+def _json_attr(f: h5py.File, key: str) -> dict[str, Any]:
+    try:
+        value = json.loads(_attr(f, key, "{}"))
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{key}: not valid JSON ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise ModelFileError(f"{key}: must be a JSON object, got {type(value).__name__}")
+    return value
 
 
 def _read_population(name: str, g: h5py.Group) -> tuple[int, Population]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neurodeploy.errors import NetworkError
+from neurodeploy.readout import READOUTS
 
 __all__ = ["KINDS", "Network", "Population", "Projection", "decay_from_tau"]
 
@@ -44,8 +45,50 @@ def _frozen_mapping(values: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(values or {}))
 
 
-@dataclass(frozen=True, kw_only=True)
-class Population:
+def _frozen_array(values: Any, dtype: Any = None) -> NDArray[Any]:
+    """A read-only array holding ``values``: copied unless it already is a read-only array
+    owning its data (one this module made), so that no caller's array can change a network."""
+    if (
+        isinstance(values, np.ndarray)
+        and not values.flags.writeable
+        and values.flags.owndata
+        and (dtype is None or values.dtype == dtype)
+    ):
+        return values
+    out = np.array(values, dtype=dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of field values: arrays by shape and values, mappings item by item."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b))
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+class _Described:
+    """Value semantics for the network description: ``==`` compares every field (arrays by
+    value), ``hash`` uses the cheap identifying fields (:attr:`_key`). Instances are immutable:
+    frozen fields, read-only arrays, mapping proxies."""
+
+    _key: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(_same(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *(getattr(self, k) for k in self._key)))
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Population(_Described):
     """A group of neurons sharing one model.
 
     Parameters
@@ -79,10 +122,12 @@ class Population:
     v_scale: float = 1.0
     hw_params: Mapping[str, NDArray[np.int64]] = field(default_factory=dict)
 
+    _key = ("name", "size", "kind")
+
     def __post_init__(self) -> None:
-        bias = np.zeros(self.size) if self.bias is None else np.asarray(self.bias, dtype=np.float64)
-        object.__setattr__(self, "bias", bias)
-        hw = {k: np.atleast_1d(np.asarray(v)) for k, v in dict(self.hw_params).items()}
+        bias = np.zeros(self.size) if self.bias is None else self.bias
+        object.__setattr__(self, "bias", _frozen_array(bias, np.float64))
+        hw = {k: _frozen_array(np.atleast_1d(v)) for k, v in dict(self.hw_params).items()}
         object.__setattr__(self, "hw_params", MappingProxyType(hw))
 
     @property
@@ -120,8 +165,8 @@ class Population:
         return out
 
 
-@dataclass(frozen=True, kw_only=True)
-class Projection:
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Projection(_Described):
     """All synapses from one population onto another (``source == target`` for recurrent).
 
     Parameters
@@ -147,14 +192,16 @@ class Projection:
     weight_scale: float = 1.0
     hw_params: Mapping[str, int] = field(default_factory=dict)
 
+    _key = ("source", "target")
+
     def __post_init__(self) -> None:
-        weights = np.asarray(self.weights)
+        weights = _frozen_array(self.weights)
         object.__setattr__(self, "weights", weights)
         if self.delays is None:
             delays = np.zeros(weights.shape, dtype=weights.dtype if weights.ndim == 2 else float)
         else:
-            delays = np.asarray(self.delays)
-        object.__setattr__(self, "delays", delays)
+            delays = self.delays
+        object.__setattr__(self, "delays", _frozen_array(delays))
         object.__setattr__(
             self, "hw_params", _frozen_mapping({k: int(v) for k, v in dict(self.hw_params).items()})
         )
@@ -173,8 +220,8 @@ class Projection:
         return int(np.rint(self.delays.max())) if self.delays.size else 0
 
 
-@dataclass(frozen=True, kw_only=True)
-class Network:
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Network(_Described):
     """A spiking network: time step, populations in order, projections, metadata.
 
     Parameters
@@ -186,20 +233,35 @@ class Network:
     projections : tuple of Projection
     profile : str or None
         Hardware profile name for a hardware model, None for a float model.
+    readout : str or None
+        How a class is read from the output population (:data:`neurodeploy.readout.READOUTS`);
+        None for a network that is not a classifier.
+    output : str or None
+        The population classes are read from; None: the last non-input population
+        (:attr:`output_population`).
+    profile_options : mapping
+        Values pinned for the profile's options (hardware models only; see
+        :meth:`neurodeploy.profiles.HardwareProfile.resolve_options`).
     metadata : mapping
-        JSON-serialisable: dataset, training config, metrics, provenance.
+        JSON-serialisable provenance: dataset, training config, metrics, versions.
     """
 
     dt_ms: float
     populations: tuple[Population, ...]
     projections: tuple[Projection, ...] = ()
     profile: str | None = None
+    readout: str | None = None
+    output: str | None = None
+    profile_options: Mapping[str, Any] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    _key = ("dt_ms", "profile")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "populations", tuple(self.populations))
         object.__setattr__(self, "projections", tuple(self.projections))
         object.__setattr__(self, "metadata", _frozen_mapping(self.metadata))
+        object.__setattr__(self, "profile_options", _frozen_mapping(self.profile_options))
 
     @property
     def is_hardware(self) -> bool:
@@ -217,6 +279,21 @@ class Network:
     def index(self, name: str) -> int:
         """Position of population ``name`` in :attr:`populations`."""
         return [p.name for p in self.populations].index(name)
+
+    @property
+    def output_population(self) -> str:
+        """Name of the population classes are read from (:attr:`output`, or the last non-input)."""
+        if self.output is not None:
+            return self.output
+        others = [p.name for p in self.populations if p.kind != "input"]
+        if not others:
+            raise NetworkError("the network has no non-input population to read classes from")
+        return others[-1]
+
+    def as_float(self, **changes: Any) -> Network:
+        """A float model (no profile, no profile options) with this network's readout, output
+        and metadata, and ``changes`` applied (e.g. ``populations=``, ``projections=``)."""
+        return replace(self, profile=None, profile_options={}, **changes)
 
     @property
     def inputs(self) -> tuple[Population, ...]:
@@ -247,6 +324,13 @@ class Network:
             out += pop.problems()
         sizes = {p.name: p.size for p in self.populations}
         kinds = {p.name: p.kind for p in self.populations}
+        if self.readout is not None and self.readout not in READOUTS:
+            out.append(f"readout must be one of {', '.join(READOUTS)}, got {self.readout!r}")
+        if self.output is not None and kinds.get(self.output, "input") == "input":
+            allowed = ", ".join(n for n, k in kinds.items() if k != "input") or "none"
+            out.append(f"output must name a non-input population ({allowed}), got {self.output!r}")
+        if self.profile_options and self.profile is None:
+            out.append("profile_options: only a hardware model (with a profile) has them")
         seen: set[tuple[str, str]] = set()
         for i, proj in enumerate(self.projections):
             where = f"projections/{i} ({proj.name})"

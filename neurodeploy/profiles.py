@@ -1,15 +1,15 @@
 """Hardware profiles as data: the integer ranges and limits a hardware model must respect.
 
 A profile is what loading, emulating and quantizing all need to agree on, so its limits live in
-the core; :mod:`neurodeploy.quantize` adds the float → integer mapping for each profile. Adding a
-target means adding a :class:`HardwareProfile` to :data:`PROFILES` (and a backend).
+the core. This module holds the vocabulary (:class:`HardwareProfile`, :class:`IntRange`,
+:class:`ProfileOption`); each target's own profile lives in its package
+(:mod:`neurodeploy.targets`), and :func:`get_profile` looks it up there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -18,19 +18,12 @@ from neurodeploy.errors import ConfigError, ProfileLimitError
 from neurodeploy.network import Network
 
 __all__ = [
-    "LOIHI2",
-    "PROFILES",
-    "PROFILE_OPTIONS_KEY",
-    "SPINNAKER2",
     "HardwareProfile",
     "IntRange",
     "ProfileOption",
     "check_network",
     "get_profile",
 ]
-
-#: Metadata key under which a hardware model pins values of its profile's options.
-PROFILE_OPTIONS_KEY = "profile_options"
 
 
 @dataclass(frozen=True)
@@ -118,7 +111,7 @@ class HardwareProfile:
     options : mapping of str to ProfileOption
         Choices the target's documentation leaves open (arithmetic order, resources), each with
         its most likely value as default. A hardware model may pin values in
-        ``metadata["profile_options"]``; see :meth:`resolve_options`.
+        ``Network.profile_options``; see :meth:`resolve_options`.
     """
 
     name: str
@@ -133,7 +126,7 @@ class HardwareProfile:
     options: Mapping[str, ProfileOption] = field(default_factory=dict)
 
     def option_problems(
-        self, values: Mapping[str, Any], where: str = PROFILE_OPTIONS_KEY
+        self, values: Mapping[str, Any], where: str = "profile_options"
     ) -> list[str]:
         """Unknown option names and disallowed values in ``values``, one line each."""
         if not isinstance(values, Mapping):
@@ -155,7 +148,7 @@ class HardwareProfile:
     def resolve_options(
         self, network: Network | None = None, overrides: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        """Option values in force: defaults, then ``network.metadata["profile_options"]``, then
+        """Option values in force: defaults, then ``network.profile_options``, then
         ``overrides``.
 
         Raises
@@ -165,10 +158,8 @@ class HardwareProfile:
         """
         values = {key: option.default for key, option in self.options.items()}
         layers: list[tuple[str, Mapping[str, Any]]] = []
-        if network is not None and PROFILE_OPTIONS_KEY in network.metadata:
-            layers.append(
-                (f"metadata/{PROFILE_OPTIONS_KEY}", network.metadata[PROFILE_OPTIONS_KEY])
-            )
+        if network is not None and network.profile_options:
+            layers.append(("profile_options", network.profile_options))
         if overrides:
             layers.append(("options", overrides))
         problems = [line for where, layer in layers for line in self.option_problems(layer, where)]
@@ -181,10 +172,7 @@ class HardwareProfile:
     def check(self, network: Network) -> list[str]:
         """Every limit ``network`` breaks, one line each (empty when it fits)."""
         out: list[str] = []
-        if PROFILE_OPTIONS_KEY in network.metadata:
-            out += self.option_problems(
-                network.metadata[PROFILE_OPTIONS_KEY], f"metadata/{PROFILE_OPTIONS_KEY}"
-            )
+        out += self.option_problems(network.profile_options, "profile_options")
         for pop in network.populations:
             if pop.kind == "input":
                 continue
@@ -224,199 +212,11 @@ class HardwareProfile:
         return out
 
 
-def _loihi2_no_unknown_neuron_params(network: Network) -> list[str]:
-    return [
-        f"populations/{pop.name}/hw_params/{key} is not a Loihi 2 parameter"
-        for pop in network.populations
-        for key in pop.hw_params
-        if key not in LOIHI2.neuron_params
-    ]
-
-
-# Ranges from Lava's bit-accurate LIF and Dense models (docs/ARCHITECTURE.md, "Loihi 2").
-# du = -1 is accepted: it is how lava-dl netx expresses "no current decay" (multiplier 4096).
-LOIHI2 = HardwareProfile(
-    name="loihi2",
-    description="Intel Loihi 2 through Lava (fixed-point LIF, Dense/DelayDense)",
-    neuron_params=MappingProxyType(
-        {
-            "du": IntRange(-1, 4095),
-            "dv": IntRange(0, 4096),
-            "vth": IntRange(0, 131071),
-            "bias_mant": IntRange(-4096, 4095),
-            "bias_exp": IntRange(0, 7),
-        }
-    ),
-    projection_params=MappingProxyType(
-        {"weight_exp": IntRange(-8, 7), "num_weight_bits": IntRange(1, 8)}
-    ),
-    # 0: infer from the weights as Lava does; 1 mixed, 2 excitatory, 3 inhibitory (lava SignMode).
-    optional_projection_params=MappingProxyType({"sign_mode": IntRange(0, 3)}),
-    weight_range=IntRange(-256, 255),
-    delay_range=IntRange(0, 62),
-    max_neurons_per_core=8192,
-    rules=(_loihi2_no_unknown_neuron_params,),
-)
-
-
-# --------------------------------------------------------------------------------------------
-# SpiNNaker2 (py-spinnaker2, neuron model lif_curr_exp). docs/ARCHITECTURE.md, "SpiNNaker2
-# arithmetic", states the update; a spinnaker2 hardware model stores the float32 parameters in
-# the ordinary Population fields (all in hardware units, where one integer weight unit is 1.0):
-#
-#   Population.decay_mem  -> alpha_decay          Population.threshold -> threshold
-#   Population.decay_syn  -> exc_decay, inh_decay Population.bias      -> i_offset (per neuron)
-#   Population.v_scale    -> float V units per hardware V unit
-#   Projection.weights    -> integers in [-15, 15]; the sign picks the excitatory or inhibitory
-#                            synapse type, |w| is the 4-bit weight field
-#   Projection.delays     -> the 3-bit delay field 0..7; a spike at tick t arrives at t + 1 + d,
-#                            the canonical timing (hardware delay = field + 1)
-#   Projection.weight_scale -> float weight per integer weight unit
-#
-# Every float parameter must be exactly representable in float32: the hardware model then holds
-# the numbers the chip runs, with no rounding left to any tool on the way.
-
-_SPINNAKER2_FLOAT_FIELDS = ("decay_mem", "decay_syn", "threshold")
-
-
-def _float32_problem(where: str, values: np.ndarray) -> str | None:
-    values = np.asarray(values, dtype=np.float64)
-    with np.errstate(over="ignore"):
-        as32 = values.astype(np.float32)
-    bad = ~np.isfinite(as32) | (as32.astype(np.float64) != values)
-    if not bad.any():
-        return None
-    index = int(np.flatnonzero(bad.ravel())[0])
-    value = values.ravel()[index]
-    suffix = f" at index {index}" if values.ndim else ""
-    return (
-        f"{where} must be a finite float32 value (store float(numpy.float32(x))), "
-        f"got {value!r}{suffix}"
-    )
-
-
-def _spinnaker2_float32_params(network: Network) -> list[str]:
-    out = []
-    for pop in network.populations:
-        if pop.kind == "input":
-            continue
-        where = f"populations/{pop.name}"
-        for key in _SPINNAKER2_FLOAT_FIELDS:
-            line = _float32_problem(f"{where}/{key}", np.float64(getattr(pop, key)))
-            if line:
-                out.append(line)
-        line = _float32_problem(f"{where}/bias", pop.bias)
-        if line:
-            out.append(line)
-    return out
-
-
-def _spinnaker2_no_hw_params(network: Network) -> list[str]:
-    out = [
-        f"populations/{pop.name}/hw_params/{key} is not a SpiNNaker2 parameter "
-        "(spinnaker2 models keep their float32 parameters in the population fields)"
-        for pop in network.populations
-        for key in pop.hw_params
-    ]
-    out += [
-        f"projections/{i} ({proj.name})/hw_params/{key} is not a SpiNNaker2 parameter"
-        for i, proj in enumerate(network.projections)
-        for key in proj.hw_params
-    ]
-    return out
-
-
-# Choices hardware.md (Part B, C.2) marks UNVERIFIED, each with its most likely value.
-_SPINNAKER2_OPTIONS = {
-    "update_order": ProfileOption(
-        default="currents_first",
-        choices=("currents_first", "voltage_first"),
-        doc="currents_first: I_exc, I_inh take this tick's input, then v uses the new currents "
-        "(the canonical order, as hardware.md B.4 writes the lif_curr_exp update); "
-        "voltage_first: v uses last tick's currents, which are updated afterwards. UNVERIFIED.",
-    ),
-    "threshold_op": ProfileOption(
-        default=">",
-        choices=(">", ">="),
-        doc="Spike when v > threshold (as Loihi 2 and the canonical model) or v >= threshold. "
-        "UNVERIFIED.",
-    ),
-    "reset": ProfileOption(
-        default="reset_to_v_reset",
-        choices=("reset_to_v_reset", "reset_by_subtraction"),
-        doc="py-spinnaker2 reset mode after a spike: v = v_reset (= 0.0, the canonical reset) or "
-        "v = v - threshold. Exported as the population parameter 'reset'.",
-    ),
-    "i_offset": ProfileOption(
-        default="after_decay",
-        choices=("after_decay", "before_decay"),
-        doc="after_decay: v = alpha*v + I + i_offset (the canonical order, implied by the s2_nir and "
-        "Fugu parameter mappings); "
-        "before_decay: v = alpha*(v + i_offset) + I. UNVERIFIED.",
-    ),
-    "current_sum": ProfileOption(
-        default="difference_first",
-        choices=("difference_first", "left_to_right"),
-        doc="Float32 rounding sequence of the input: difference_first adds (I_exc - I_inh); "
-        "left_to_right adds I_exc, then subtracts I_inh. UNVERIFIED.",
-    ),
-    "fma": ProfileOption(
-        default=False,
-        choices=(False, True),
-        doc="True if the compiler fuses each 'decay*x + y' into one Cortex-M4F VFMA (a single "
-        "rounding). False (no contraction) is the default. UNVERIFIED.",
-    ),
-    "t_refrac_key": ProfileOption(
-        default="t_refrac",
-        choices=("t_refrac", "t_refract"),
-        doc="Spelling of the refractory parameter written to lif_curr_exp params (examples use "
-        "both; the refractory period is always 0 ticks). UNVERIFIED.",
-    ),
-    "max_atoms_per_core": ProfileOption(
-        default=250,
-        low=1,
-        high=256,
-        doc="Neurons per PE: 250 in the NESTML LIFApplication subclass; the 8-bit target field "
-        "of a synapse word caps it at 256. UNVERIFIED for the stock lif_curr_exp app.",
-    ),
-    "synapse_memory_bytes": ProfileOption(
-        default=45056,
-        low=1,
-        high=131072,
-        doc="Bytes per PE for synapse rows: the app memory map puts data_spec_addr at 0x10000 "
-        "and log_addr at 0x1B000 (44 KiB between them) in a 128 KiB SRAM. UNVERIFIED.",
-    ),
-    "pes_per_chip": ProfileOption(
-        default=152,
-        low=1,
-        high=152,
-        doc="Processing elements (PEs) on one SpiNNaker2 chip. UNVERIFIED (secondhand figure).",
-    ),
-}
-
-SPINNAKER2 = HardwareProfile(
-    name="spinnaker2",
-    description="SpiNNaker2 through py-spinnaker2 (float32 lif_curr_exp, 4-bit weights, 3-bit delays)",
-    neuron_params=MappingProxyType({}),
-    projection_params=MappingProxyType({}),
-    weight_range=IntRange(-15, 15),
-    delay_range=IntRange(0, 7),
-    max_neurons_per_core=250,
-    rules=(_spinnaker2_float32_params, _spinnaker2_no_hw_params),
-    options=MappingProxyType(_SPINNAKER2_OPTIONS),
-)
-
-PROFILES: dict[str, HardwareProfile] = {LOIHI2.name: LOIHI2, SPINNAKER2.name: SPINNAKER2}
-
-
 def get_profile(name: str) -> HardwareProfile:
-    """The registered profile ``name``; ProfileLimitError naming the known ones otherwise."""
-    try:
-        return PROFILES[name]
-    except KeyError:
-        raise ProfileLimitError(
-            f"profile must be one of {', '.join(sorted(PROFILES))}, got {name!r}"
-        ) from None
+    """The profile of registered target ``name``; ConfigError naming the known ones otherwise."""
+    from neurodeploy.targets import get_target
+
+    return get_target(name).profile
 
 
 def check_network(network: Network) -> None:

@@ -1,6 +1,6 @@
 """Decision rules: from a recorded output population to predicted classes.
 
-A model's metadata names its rule (``metadata["readout"]``); float, emulated and hardware runs are
+A model names its rule (``Network.readout``); float, emulated and hardware runs are
 all classified by :func:`predict` on a :class:`~neurodeploy.records.PopulationRecord`, so any
 accuracy difference comes from the run, never from the rule. Rules (``n_steps`` = record length,
 ``V`` = recorded voltage after reset, times ``v_scale``):

@@ -95,7 +95,7 @@ def sensitivity(
     Parameters
     ----------
     network : Network
-        Float model with a readout rule (a hardware model: use ``quantize.dequantize`` first).
+        Float model with a readout rule (a hardware model: use ``neurodeploy.targets.dequantize`` first).
     spikes : SpikeData
         Labelled samples.
     relative_noise : float

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Problems",
     "channel_problem",
+    "not_runnable",
     "require_channels",
     "require_profile",
 ]
@@ -92,16 +93,24 @@ def require_channels(network: Network, spikes: SpikeData, where: str = "") -> No
     Problems([channel_problem(network, spikes)]).raise_if_any(NetworkError, where)
 
 
+def not_runnable(runner: str, runs: str, network: Network, target: str = "TARGET") -> str:
+    """The one line saying ``runner`` (which runs ``runs``, e.g. "loihi2 hardware models")
+    cannot run ``network``; a float model gets the command that quantizes it for ``target``."""
+    kind = f"a {network.profile} hardware model" if network.profile else "a float model"
+    hint = ""
+    if network.profile is None:
+        hint = (
+            "; quantize this float model first "
+            f"(neurodeploy quantize MODEL --target {target} --out HW.h5)"
+        )
+    return f"{runner} runs {runs}, this is {kind}{hint}"
+
+
 def require_profile(network: Network, profile: str, runner: str) -> None:
     """ConfigError unless ``network`` is a hardware model of ``profile``.
 
     For code written for one target (its emulator, an exporter); registered backends declare what
-    they run and are checked with :func:`neurodeploy.backend.check_accepts`.
+    they run and are checked with :func:`neurodeploy.backend.check_accepts`, in the same words.
     """
-    if network.profile == profile:
-        return
-    kind = f"a {network.profile} hardware model" if network.profile else "a float model"
-    hint = ""
-    if network.profile is None:
-        hint = f"; quantize it first (neurodeploy quantize MODEL --target {profile} --out HW.h5)"
-    raise ConfigError(f"{runner} runs {profile} hardware models, this is {kind}{hint}")
+    if network.profile != profile:
+        raise ConfigError(not_runnable(runner, f"{profile} hardware models", network, profile))

@@ -1,37 +1,30 @@
-"""Quantization: map a float network onto a hardware profile and report what changed.
+"""Quantization: map a float network onto a hardware target and report what changed.
 
-:func:`quantize` is the one entry point; each profile contributes a mapping function in
-:data:`MAPPERS` (adding a target adds a mapper, never a branch in shared code).
+:func:`quantize` is the one entry point. Each target names its mapping function
+(``Target.mapping`` in :mod:`neurodeploy.targets`, e.g. ``neurodeploy.quantize.loihi2:map_loihi2``)
+and :func:`mapper` resolves it, so adding a target adds a mapping module, never a branch in shared
+code. The way back is the target's own (:func:`neurodeploy.targets.dequantize`).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from neurodeploy.errors import ConfigError
-from neurodeploy.network import Network, Projection
-from neurodeploy.quantize import loihi2, spinnaker2
+from neurodeploy.network import Network
 from neurodeploy.quantize.calibration import Calibration
 from neurodeploy.quantize.report import build_report
 from neurodeploy.spikes import SpikeData
+from neurodeploy.targets import get_target, target_names
 
-__all__ = ["DEQUANTIZERS", "GRIDS", "MAPPERS", "QuantizationResult", "dequantize", "quantize"]
+__all__ = ["QuantizationResult", "map_to_target", "mapper", "quantize"]
 
-MAPPERS: dict[str, Callable[..., tuple[Network, dict]]] = {
-    "loihi2": loihi2.map_loihi2,
-    "spinnaker2": spinnaker2.map_spinnaker2,
-}
-DEQUANTIZERS: dict[str, Callable[[Network], Network]] = {
-    "loihi2": loihi2.dequantize_loihi2,
-    "spinnaker2": spinnaker2.dequantize_spinnaker2,
-}
-#: Per profile: a hardware projection -> (low, high, multiple) of its integer weights.
-GRIDS: dict[str, Callable[[Projection], tuple[int, int, int]]] = {
-    "loihi2": loihi2.projection_grid,
-    "spinnaker2": spinnaker2.projection_grid,
-}
+#: ``mapping(network, calibration, *, on_overflow) -> (hardware model, decisions)``
+Mapping = Callable[..., tuple[Network, dict]]
+
 ON_OVERFLOW = ("error", "clamp")
 
 
@@ -58,7 +51,7 @@ def quantize(
     network : Network
         Float model.
     target : str
-        A key of :data:`MAPPERS`.
+        A registered target (:func:`neurodeploy.targets.target_names`).
     calibration : SpikeData, optional
         Samples (with labels, for accuracy) on which scales are chosen and float and emulated
         behaviour are compared. Without them every synapse counts equally and the report has no
@@ -75,9 +68,7 @@ def quantize(
     """
     if network.is_hardware:
         raise ConfigError(f"quantize expects a float model, got a {network.profile} hardware model")
-    mapper = MAPPERS.get(target)
-    if mapper is None:
-        raise ConfigError(f"target must be one of {', '.join(sorted(MAPPERS))}, got {target!r}")
+    mapping = mapper(target)
     if on_overflow not in ON_OVERFLOW:
         raise ConfigError(
             f"on_overflow must be one of {', '.join(ON_OVERFLOW)}, got {on_overflow!r}"
@@ -87,7 +78,7 @@ def quantize(
         stats = Calibration.uniform(network)
     else:
         stats = Calibration.from_data(network, calibration)  # streamed: memory per batch
-    hardware, decisions = mapper(network, stats, on_overflow=on_overflow)
+    hardware, decisions = mapping(network, stats, on_overflow=on_overflow)
     report = build_report(
         network,
         hardware,
@@ -99,14 +90,18 @@ def quantize(
     return QuantizationResult(hardware=hardware, report=report)
 
 
-def dequantize(hardware: Network) -> Network:
-    """The float model (canonical semantics) that hardware model ``hardware`` approximates.
+def mapper(target: str) -> Mapping:
+    """The mapping function target ``target`` names; ConfigError naming the targets otherwise."""
+    if target not in target_names():
+        raise ConfigError(f"target must be one of {', '.join(target_names())}, got {target!r}")
+    module, function = get_target(target).mapping.split(":")
+    return getattr(importlib.import_module(module), function)
 
-    Quantization-aware fine-tuning trains through ``dequantize(quantize(model))``; comparing a
-    float run of it with the emulator isolates the target's arithmetic from its grid.
-    """
-    if hardware.profile not in DEQUANTIZERS:
-        raise ConfigError(
-            f"profile must be one of {', '.join(sorted(DEQUANTIZERS))}, got {hardware.profile!r}"
-        )
-    return DEQUANTIZERS[hardware.profile](hardware).validate()
+
+def map_to_target(
+    network: Network, target: str, calibration: Calibration, *, on_overflow: str = "clamp"
+) -> Network:
+    """Only the mapping of :func:`quantize` (no report): the hardware model of float ``network``
+    for ``target`` with scales chosen on ``calibration``. Fine-tuning starts from it."""
+    hardware, _ = mapper(target)(network, calibration, on_overflow=on_overflow)
+    return hardware

@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 from neurodeploy.errors import ProfileLimitError
 from neurodeploy.network import Network, Projection
 from neurodeploy.profiles import HardwareProfile
+from neurodeploy.quantize.decisions import DelayDecision
 
 __all__ = ["check_delay_range", "map_delays"]
 
@@ -28,11 +29,13 @@ def check_delay_range(network: Network, profile: HardwareProfile, on_overflow: s
         raise ProfileLimitError("\n".join(too_long))
 
 
-def map_delays(projection: Projection, profile: HardwareProfile) -> tuple[NDArray[np.int64], dict]:
+def map_delays(
+    projection: Projection, profile: HardwareProfile
+) -> tuple[NDArray[np.int64], DelayDecision]:
     """Integer delays within the profile's range, and the counts the report shows."""
     rounded = np.rint(projection.delays).astype(np.int64)
-    decisions = {
-        "delays_rounded_changed": int((rounded != projection.delays).sum()),
-        "delays_clamped": int((rounded > profile.delay_range.high).sum()),
-    }
-    return np.clip(rounded, profile.delay_range.low, profile.delay_range.high), decisions
+    decision = DelayDecision(
+        delays_rounded_changed=int((rounded != projection.delays).sum()),
+        delays_clamped=int((rounded > profile.delay_range.high).sum()),
+    )
+    return np.clip(rounded, profile.delay_range.low, profile.delay_range.high), decision

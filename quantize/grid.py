@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["GridFit", "best_step", "fit_grid", "quantize_to_grid"]
+from neurodeploy.targets.grid import quantize_to_grid
+
+__all__ = ["GridFit", "best_step", "fit_grid"]
 
 
 @dataclass(frozen=True)
@@ -34,20 +36,6 @@ class GridFit:
     step: float
     clipped: int
     rms_error: float
-
-
-def quantize_to_grid(
-    weights: NDArray[np.floating], step: float, low: int, high: int, multiple: int = 1
-) -> tuple[NDArray[np.int64], int]:
-    """Round ``weights / step`` to the nearest multiple of ``multiple`` within ``[low, high]``.
-
-    Returns the integers and how many weights were clipped.
-    """
-    scaled = np.asarray(weights, dtype=np.float64) / (step * multiple)
-    ints = np.rint(scaled).astype(np.int64)
-    lo, hi = -((-low) // multiple), high // multiple  # grid ends that are multiples
-    clipped = int(((ints < lo) | (ints > hi)).sum())
-    return np.clip(ints, lo, hi) * multiple, clipped
 
 
 def best_step(

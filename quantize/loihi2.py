@@ -1,16 +1,4 @@
-"""Float → Loihi 2 mapping.
-
-Canonical float model (docs/ARCHITECTURE.md) versus Lava's fixed-point LIF::
-
-    I = decay_syn*I + sum w s          u = trunc(u*(4095-du)/4096) + 64 * sum (w_int << weight_exp) s
-    V = decay_mem*V + I + bias         v = trunc(v*(4096-dv)/4096) + u + (bias_mant << bias_exp)
-    spike V > threshold                spike v > 64 * vth
-
-With ``s`` the float value of one integer unit of u and v (the population's ``v_scale``):
-``du = 4095 - round(4096 decay_syn)``, ``dv = round(4096 (1 - decay_mem))``,
-``vth = round(threshold / (64 s))``, a weight is ``w_int * 2^weight_exp * 64 s`` and the bias is
-``(bias_mant << bias_exp) * s``. The timing needs no offset: Loihi's (Delay)Dense latency 1 + d is
-the canonical one.
+"""Float → Loihi 2 mapping (the conversions themselves: :mod:`neurodeploy.targets.loihi2.arithmetic`).
 
 Per target population the scale ``s`` is set by its primary incoming projection's weight grid
 (chosen on calibration data, :func:`quantize.grid.best_step`) and the largest ``weight_exp`` in
@@ -25,16 +13,30 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from neurodeploy.network import Network, Population, Projection
-from neurodeploy.profiles import LOIHI2
 from neurodeploy.quantize.calibration import Calibration
+from neurodeploy.quantize.decisions import Decisions, PopulationDecision, ProjectionDecision
 from neurodeploy.quantize.delays import map_delays
 from neurodeploy.quantize.grid import best_step, fit_grid
 from neurodeploy.quantize.mapping import MappedProjections, map_network
+from neurodeploy.targets.loihi2.arithmetic import (
+    SIGN_MODES,
+    decay_mem_from_dv,
+    decay_syn_from_du,
+    du_from_decay_syn,
+    dv_from_decay_mem,
+    weight_grid,
+)
+from neurodeploy.targets.loihi2.profile import LOIHI2
 
-__all__ = ["HEADROOM_U", "HEADROOM_V", "dequantize_loihi2", "map_loihi2", "projection_grid"]
+__all__ = [
+    "HEADROOM_U",
+    "HEADROOM_V",
+    "Loihi2PopulationDecision",
+    "Loihi2ProjectionDecision",
+    "map_loihi2",
+]
 
 #: Calibration's largest |I| must stay below 2^23 / HEADROOM_U integer units: u wraps past 2^23,
 #: which would wreck a run, so it gets a wide margin.
@@ -47,35 +49,33 @@ _VTH_MAX = LOIHI2.neuron_params["vth"].high
 _MANT = LOIHI2.neuron_params["bias_mant"].high
 
 
-@dataclass(frozen=True)
-class _Grid:
-    low: int
-    high: int
-    multiple: int
-    sign_mode: int
+@dataclass(frozen=True, kw_only=True)
+class Loihi2ProjectionDecision(ProjectionDecision):
+    """Plus the projection's ``weight_exp`` and Lava sign mode."""
+
+    weight_exp: int
+    sign_mode: str
 
 
-def projection_grid(projection: Projection) -> tuple[int, int, int]:
-    """``(low, high, multiple)`` of a ``loihi2`` projection's integer weights (its sign mode)."""
-    mode = projection.hw_params.get("sign_mode", 0)
-    grid = {1: _Grid(-256, 254, 2, 1), 2: _Grid(0, 255, 1, 2), 3: _Grid(-255, 0, 1, 3)}.get(mode)
-    grid = grid or _grid_for(projection.weights)
-    drop = 8 - projection.hw_params["num_weight_bits"]
-    return grid.low, grid.high, grid.multiple << drop
+@dataclass(frozen=True, kw_only=True)
+class Loihi2PopulationDecision(PopulationDecision):
+    """Plus Lava's integer ``du``, ``dv``, ``vth`` and (float, hardware) pairs of the decays and
+    the threshold."""
 
+    du: int
+    dv: int
+    vth: int
+    decay_syn: tuple[float, float]
+    decay_mem: tuple[float, float]
+    threshold: tuple[float, float]
 
-def _grid_for(weights: NDArray[np.floating]) -> _Grid:
-    """Lava's grid with 8 weight bits: mixed signs give even integers in [-256, 254]."""
-    if weights.size == 0 or weights.min() >= 0:
-        return _Grid(0, 255, 1, 2)
-    if weights.max() <= 0:
-        return _Grid(-255, 0, 1, 3)
-    return _Grid(-256, 254, 2, 1)
+    def describe(self) -> str:
+        return f"{super().describe()} vth {self.vth} du {self.du} dv {self.dv}"
 
 
 def map_loihi2(
     network: Network, calibration: Calibration, *, on_overflow: str = "error"
-) -> tuple[Network, dict]:
+) -> tuple[Network, Decisions]:
     """Map a float network onto the Loihi 2 profile.
 
     Parameters
@@ -91,7 +91,7 @@ def map_loihi2(
     -------
     hardware : Network
         ``loihi2`` hardware model.
-    decisions : dict
+    decisions : Decisions
         Per population and projection: scales, exponents, clipping and clamping counts.
     """
     return map_network(network, LOIHI2, calibration, on_overflow, _map_target)
@@ -102,7 +102,7 @@ def _map_target(
     pop: Population,
     incoming: list[tuple[int, Projection]],
     calibration: Calibration,
-) -> tuple[Population, dict, MappedProjections]:
+) -> tuple[Population, PopulationDecision, MappedProjections]:
     scale, mapped = _map_incoming(network, pop, incoming, calibration)
     hw_pop, decision = _map_population(pop, scale)
     return hw_pop, decision, mapped
@@ -113,9 +113,9 @@ def _map_incoming(
     pop: Population,
     incoming: list[tuple[int, Projection]],
     calibration: Calibration,
-) -> tuple[float, dict[int, tuple[Projection, dict]]]:
+) -> tuple[float, MappedProjections]:
     """Population scale ``s`` and the integer projections into ``pop``."""
-    grids = {i: _grid_for(p.weights) for i, p in incoming}
+    grids = {i: weight_grid(p.weights) for i, p in incoming}
     importance = {i: calibration.importance(network, p) for i, p in incoming}
     steps = {
         i: best_step(
@@ -171,23 +171,23 @@ def _map_incoming(
         max_abs = float(np.abs(proj.weights).max(initial=0.0))
         out[i] = (
             hw_proj,
-            {
-                "weight_exp": exp,
-                "sign_mode": {1: "mixed", 2: "excitatory", 3: "inhibitory"}[grid.sign_mode],
-                "weight_scale": fit.step,
-                "weights_clipped": fit.clipped,
-                "weights_clipped_pct": 100.0 * fit.clipped / max(proj.weights.size, 1),
-                "weight_rms_error": fit.rms_error,
-                "weight_rms_error_rel": fit.rms_error / max_abs if max_abs else 0.0,
-                **delay_decisions,
-            },
+            Loihi2ProjectionDecision(
+                weight_exp=exp,
+                sign_mode=SIGN_MODES[grid.sign_mode],
+                weight_scale=fit.step,
+                weights_clipped=fit.clipped,
+                weights_clipped_pct=100.0 * fit.clipped / max(proj.weights.size, 1),
+                weight_rms_error=fit.rms_error,
+                weight_rms_error_rel=fit.rms_error / max_abs if max_abs else 0.0,
+                delays=delay_decisions,
+            ),
         )
     return unit / 64.0, out
 
 
-def _map_population(pop: Population, scale: float) -> tuple[Population, dict]:
-    du = int(np.clip(4095 - round(4096 * pop.decay_syn), -1, 4095))
-    dv = int(np.clip(round(4096 * (1.0 - pop.decay_mem)), 0, 4096))
+def _map_population(pop: Population, scale: float) -> tuple[Population, PopulationDecision]:
+    du = du_from_decay_syn(pop.decay_syn)
+    dv = dv_from_decay_mem(pop.decay_mem)
     vth = (
         _VTH_MAX
         if pop.kind == "li"
@@ -202,8 +202,8 @@ def _map_population(pop: Population, scale: float) -> tuple[Population, dict]:
         name=pop.name,
         size=pop.size,
         kind=pop.kind,
-        decay_mem=(4096 - dv) / 4096,
-        decay_syn=(4095 - du) / 4096,
+        decay_mem=decay_mem_from_dv(dv),
+        decay_syn=decay_syn_from_du(du),
         threshold=64 * vth * scale if pop.kind == "lif" else pop.threshold,
         bias=bias_mant * 2.0**bias_exp * scale,
         v_scale=scale,
@@ -215,59 +215,14 @@ def _map_population(pop: Population, scale: float) -> tuple[Population, dict]:
             "bias_exp": bias_exp,
         },
     )
-    decision = {
-        "v_scale": scale,
-        "du": du,
-        "dv": dv,
-        "vth": vth,
-        "decay_syn": [pop.decay_syn, hw_pop.decay_syn],
-        "decay_mem": [pop.decay_mem, hw_pop.decay_mem],
-        "threshold": [pop.threshold, hw_pop.threshold],
-        "bias_max_error": float(np.abs(pop.bias - hw_pop.bias).max(initial=0.0)),
-    }
-    return hw_pop, decision
-
-
-def dequantize_loihi2(hardware: Network) -> Network:
-    """The float model a ``loihi2`` hardware model approximates: weights ``w_int * weight_scale``
-    (after Lava's weight preprocessing), decays ``(4096 - dv)/4096`` and ``(4095 - du)/4096``,
-    threshold ``64 vth v_scale``, bias ``(bias_mant << bias_exp) v_scale``; integer delays."""
-    from neurodeploy.emulator.loihi2 import effective_weights
-
-    pops = []
-    for pop in hardware.populations:
-        if pop.kind == "input":
-            pops.append(pop)
-            continue
-        hw = {k: np.broadcast_to(v, (pop.size,)) for k, v in pop.hw_params.items()}
-        pops.append(
-            Population(
-                name=pop.name,
-                size=pop.size,
-                kind=pop.kind,
-                decay_mem=(4096 - int(hw["dv"][0])) / 4096,
-                decay_syn=(4095 - int(hw["du"][0])) / 4096,
-                threshold=64 * int(hw["vth"][0]) * pop.v_scale
-                if pop.kind == "lif"
-                else pop.threshold,
-                bias=hw["bias_mant"] * 2.0 ** hw["bias_exp"].astype(np.float64) * pop.v_scale,
-            )
-        )
-    projs = [
-        Projection(
-            source=p.source,
-            target=p.target,
-            weights=effective_weights(
-                p.weights, p.hw_params["num_weight_bits"], p.hw_params.get("sign_mode", 0)
-            )
-            * p.weight_scale,
-            delays=p.delays.astype(np.float64),
-        )
-        for p in hardware.projections
-    ]
-    return Network(
-        dt_ms=hardware.dt_ms,
-        populations=tuple(pops),
-        projections=tuple(projs),
-        metadata=dict(hardware.metadata),
+    decision = Loihi2PopulationDecision(
+        v_scale=scale,
+        du=du,
+        dv=dv,
+        vth=vth,
+        decay_syn=(pop.decay_syn, hw_pop.decay_syn),
+        decay_mem=(pop.decay_mem, hw_pop.decay_mem),
+        threshold=(pop.threshold, hw_pop.threshold),
+        bias_max_error=float(np.abs(pop.bias - hw_pop.bias).max(initial=0.0)),
     )
+    return hw_pop, decision

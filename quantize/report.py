@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from neurodeploy.evaluation import output_population
 from neurodeploy.files import atomic_path
 from neurodeploy.network import Network
 from neurodeploy.quantize.calibration import samples_per_batch
+from neurodeploy.quantize.decisions import Decisions
 from neurodeploy.readout import accuracy, predict
 from neurodeploy.records import PopulationRecord
 from neurodeploy.sensitivity import sensitivity
@@ -24,7 +24,7 @@ __all__ = ["build_report", "write_report"]
 def build_report(
     network: Network,
     hardware: Network,
-    decisions: dict[str, Any],
+    decisions: Decisions,
     calibration: SpikeData | None,
     *,
     sensitivity_draws: int = 8,
@@ -45,18 +45,15 @@ def build_report(
     for pop in hardware.populations:
         if pop.kind == "input":
             continue
-        layers[pop.name] = {
-            "population": decisions["populations"].get(pop.name, {}),
-            "incoming": {},
-        }
+        layers[pop.name] = {"population": decisions.populations[pop.name], "incoming": {}}
     for proj in network.projections:
-        layers[proj.target]["incoming"][proj.name] = decisions["projections"][proj.name]
+        layers[proj.target]["incoming"][proj.name] = decisions.projections[proj.name]
     total = sum(p.weights.size for p in network.projections)
-    clipped = sum(d["weights_clipped"] for d in decisions["projections"].values())
+    clipped = sum(d.weights_clipped for d in decisions.projections.values())
     summary: dict[str, Any] = {
         "target": hardware.profile,
         "weights_clipped_pct": 100.0 * clipped / max(total, 1),
-        "delays_clamped": sum(d["delays_clamped"] for d in decisions["projections"].values()),
+        "delays_clamped": sum(d.delays_clamped for d in decisions.projections.values()),
         "calibration_samples": 0 if calibration is None else len(calibration),
     }
     if calibration is None:
@@ -69,8 +66,8 @@ def build_report(
     stats = {
         name: _LayerStats(n_samples, n_steps, hardware.population(name).size) for name in layers
     }
-    readout = network.metadata.get("readout")
-    out = output_population(network)
+    readout = network.readout
+    out = network.output_population
     float_pred = np.full(n_samples, -1, dtype=np.int64)
     emu_pred = np.full(n_samples, -1, dtype=np.int64)
     for idx, float_chunk in iter_recordings(network, calibration, batch_size=batch_size):
@@ -201,6 +198,8 @@ def _default(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
+    if hasattr(value, "to_json"):  # the decision records
+        return value.to_json()
     raise TypeError(type(value).__name__)
 
 
@@ -215,15 +214,15 @@ def _plot(report: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(1, 5, figsize=(22, 4), constrained_layout=True)
     names = [n for n, _ in projs]
     x = np.arange(len(projs))
-    axes[0].bar(x, [d["weight_rms_error_rel"] * 100 for _, d in projs], color="tab:blue")
+    axes[0].bar(x, [d.weight_rms_error_rel * 100 for _, d in projs], color="tab:blue")
     axes[0].set_title("weight RMS error (% of max |w|)")
     axes[1].bar(
-        x, [d["weights_clipped_pct"] for _, d in projs], color="tab:red", label="weights clipped %"
+        x, [d.weights_clipped_pct for _, d in projs], color="tab:red", label="weights clipped %"
     )
     axes[1].bar(
         x,
-        [d["delays_clamped"] for _, d in projs],
-        bottom=[d["weights_clipped_pct"] for _, d in projs],
+        [d.delays_clamped for _, d in projs],
+        bottom=[d.weights_clipped_pct for _, d in projs],
         color="tab:orange",
         label="delays clamped",
     )

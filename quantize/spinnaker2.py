@@ -13,32 +13,46 @@ all incoming projections together (:func:`neurodeploy.quantize.grid.best_step`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from neurodeploy.network import Network, Population, Projection
-from neurodeploy.profiles import SPINNAKER2
 from neurodeploy.quantize.calibration import Calibration
+from neurodeploy.quantize.decisions import Decisions, PopulationDecision, ProjectionDecision
 from neurodeploy.quantize.delays import map_delays
 from neurodeploy.quantize.grid import best_step, fit_grid
 from neurodeploy.quantize.mapping import MappedProjections, map_network
+from neurodeploy.targets.spinnaker2.arithmetic import f32
+from neurodeploy.targets.spinnaker2.profile import SPINNAKER2
 
-__all__ = ["dequantize_spinnaker2", "map_spinnaker2", "projection_grid"]
-
-
-def _f32(x: float | np.ndarray) -> float | np.ndarray:
-    """The float32 value, held as float64 (hardware models store what the chip runs)."""
-    out = np.asarray(x, dtype=np.float32).astype(np.float64)
-    return float(out) if out.ndim == 0 else out
+__all__ = ["SpiNNaker2PopulationDecision", "SpiNNaker2ProjectionDecision", "map_spinnaker2"]
 
 
-def projection_grid(projection: Projection) -> tuple[int, int, int]:
-    """``(low, high, multiple)`` of a ``spinnaker2`` projection's integer weights."""
-    return SPINNAKER2.weight_range.low, SPINNAKER2.weight_range.high, 1
+@dataclass(frozen=True, kw_only=True)
+class SpiNNaker2ProjectionDecision(ProjectionDecision):
+    """Plus the non-zero float weights that rounded to 0 (no synapse on the chip)."""
+
+    weights_zeroed: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpiNNaker2PopulationDecision(PopulationDecision):
+    """Plus the float32 parameters the chip runs (hardware units)."""
+
+    alpha_decay: float
+    exc_decay: float
+    threshold_hw: float
+
+    def describe(self) -> str:
+        return (
+            f"{super().describe()} threshold {self.threshold_hw:.6g} alpha {self.alpha_decay:.6g}"
+        )
 
 
 def map_spinnaker2(
     network: Network, calibration: Calibration, *, on_overflow: str = "error"
-) -> tuple[Network, dict]:
+) -> tuple[Network, Decisions]:
     """Map a float network onto the SpiNNaker2 profile; see the module docstring.
 
     Returns the ``spinnaker2`` hardware model and the per-population and per-projection decisions.
@@ -51,7 +65,7 @@ def _map_target(
     pop: Population,
     incoming: list[tuple[int, Projection]],
     calibration: Calibration,
-) -> tuple[Population, dict, MappedProjections]:
+) -> tuple[Population, PopulationDecision, MappedProjections]:
     low, high = SPINNAKER2.weight_range.low, SPINNAKER2.weight_range.high
     mapped: MappedProjections = {}
     if incoming:
@@ -69,19 +83,19 @@ def _map_target(
         name=pop.name,
         size=pop.size,
         kind=pop.kind,
-        decay_mem=_f32(pop.decay_mem),
-        decay_syn=_f32(pop.decay_syn),
-        threshold=_f32(pop.threshold / unit),
-        bias=_f32(pop.bias / unit),
+        decay_mem=f32(pop.decay_mem),
+        decay_syn=f32(pop.decay_syn),
+        threshold=f32(pop.threshold / unit),
+        bias=f32(pop.bias / unit),
         v_scale=unit,
     )
-    decision = {
-        "v_scale": unit,
-        "alpha_decay": hw_pop.decay_mem,
-        "exc_decay": hw_pop.decay_syn,
-        "threshold_hw": hw_pop.threshold,
-        "bias_max_error": float(np.abs(pop.bias - hw_pop.bias * unit).max(initial=0.0)),
-    }
+    decision = SpiNNaker2PopulationDecision(
+        v_scale=unit,
+        alpha_decay=hw_pop.decay_mem,
+        exc_decay=hw_pop.decay_syn,
+        threshold_hw=hw_pop.threshold,
+        bias_max_error=float(np.abs(pop.bias - hw_pop.bias * unit).max(initial=0.0)),
+    )
     for i, proj in incoming:
         fit = fit_grid(proj.weights, unit, low, high)
         delays, delay_decisions = map_delays(proj, SPINNAKER2)
@@ -95,48 +109,14 @@ def _map_target(
         )
         mapped[i] = (
             hw_proj,
-            {
-                "weight_scale": unit,
-                "weights_clipped": fit.clipped,
-                "weights_clipped_pct": 100.0 * fit.clipped / max(proj.weights.size, 1),
-                "weight_rms_error": fit.rms_error,
-                "weight_rms_error_rel": fit.rms_error / max_abs if max_abs else 0.0,
-                "weights_zeroed": int(((fit.ints == 0) & (proj.weights != 0)).sum()),
-                **delay_decisions,
-            },
+            SpiNNaker2ProjectionDecision(
+                weight_scale=unit,
+                weights_clipped=fit.clipped,
+                weights_clipped_pct=100.0 * fit.clipped / max(proj.weights.size, 1),
+                weight_rms_error=fit.rms_error,
+                weight_rms_error_rel=fit.rms_error / max_abs if max_abs else 0.0,
+                weights_zeroed=int(((fit.ints == 0) & (proj.weights != 0)).sum()),
+                delays=delay_decisions,
+            ),
         )
     return hw_pop, decision, mapped
-
-
-def dequantize_spinnaker2(hardware: Network) -> Network:
-    """The float model a ``spinnaker2`` hardware model approximates: weights, threshold and bias
-    times the population unit ``v_scale``; decays as stored (float32 values); integer delays."""
-    pops = [
-        pop
-        if pop.kind == "input"
-        else Population(
-            name=pop.name,
-            size=pop.size,
-            kind=pop.kind,
-            decay_mem=pop.decay_mem,
-            decay_syn=pop.decay_syn,
-            threshold=pop.threshold * pop.v_scale if np.isfinite(pop.threshold) else 1.0,
-            bias=pop.bias * pop.v_scale,
-        )
-        for pop in hardware.populations
-    ]
-    projs = [
-        Projection(
-            source=p.source,
-            target=p.target,
-            weights=p.weights * p.weight_scale,
-            delays=p.delays.astype(np.float64),
-        )
-        for p in hardware.projections
-    ]
-    return Network(
-        dt_ms=hardware.dt_ms,
-        populations=tuple(pops),
-        projections=tuple(projs),
-        metadata=dict(hardware.metadata),
-    )

@@ -212,3 +212,55 @@ def test_cli_inspect_json_summarises_the_model(tmp_path, capsys, hw_network):
     assert doc["profile"] == "loihi2" and doc["neurons"] == 6 and doc["inputs"] == 3
     assert doc["projections"][0]["delay_histogram"] == {"0": 3, "1": 3, "2": 2, "3": 2, "4": 2}
     assert doc["projections"][1]["recurrent"] is True
+
+
+def test_readout_output_and_profile_options_round_trip(tmp_path, hw_network):
+    from dataclasses import replace
+
+    from neurodeploy.targets.spinnaker2.random_networks import random_spinnaker2_network
+
+    loihi = replace(hw_network, readout="max_voltage", output="hidden")
+    back = read_network(write_network(loihi, tmp_path / "l.h5"))
+    assert (back.readout, back.output, back.output_population) == (
+        "max_voltage",
+        "hidden",
+        "hidden",
+    )
+    assert back == loihi
+    spinnaker = random_spinnaker2_network(
+        np.random.default_rng(0), regime="typical", options={"threshold_op": ">="}
+    )
+    back = read_network(write_network(spinnaker, tmp_path / "s.h5"))
+    assert dict(back.profile_options) == {"threshold_op": ">="} and back == spinnaker
+
+
+def test_version_1_files_keep_readout_output_and_options_in_the_metadata(tmp_path, hw_network):
+    """A file written before these were fields (format_version 1) reads into the fields."""
+    import json
+    from dataclasses import replace
+
+    net = replace(hw_network, readout="sum_voltage", output="out")
+    path = write_network(net, tmp_path / "v1.h5")
+    with h5py.File(path, "r+") as f:
+        f.attrs["format_version"] = 1
+        metadata = json.loads(f.attrs["metadata"])
+        f.attrs["metadata"] = json.dumps({**metadata, "readout": "sum_voltage", "output": "out"})
+        for key in ("readout", "output", "profile_options"):
+            del f.attrs[key]
+    back = read_network(path)
+    assert (back.readout, back.output) == ("sum_voltage", "out")
+    assert dict(back.metadata) == dict(net.metadata)
+
+
+@pytest.mark.parametrize(
+    ("attr", "value", "expected"),
+    [
+        ("readout", "loudest", "readout must be one of first_spike"),
+        ("output", "input", "output must name a non-input population"),
+        ("profile_options", "[1]", "profile_options: must be a JSON object"),
+        ("profile_options", '{"fma": true}', "profile_options/fma is not an option"),
+    ],
+)
+def test_bad_typed_fields_are_one_line_each(tmp_path, hw_network, attr, value, expected):
+    path = _mutate(tmp_path, hw_network, lambda f: f.attrs.__setitem__(attr, value))
+    assert expected in _error(path)

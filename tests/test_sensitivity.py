@@ -27,7 +27,7 @@ def _model_and_samples(seed: int = 0) -> tuple[Network, SpikeData]:
             Projection(source="hidden", target="hidden", weights=rng.normal(0, 0.1, (30, 30))),
             Projection(source="hidden", target="output", weights=rng.normal(0, 0.3, (4, 30))),
         ),
-        metadata={"readout": "sum_voltage"},
+        readout="sum_voltage",
     )
     spikes = SpikeData.from_dense(
         (rng.random((40, 60, 40)) < 0.05).astype(np.uint8), labels=rng.integers(0, 4, 40)

@@ -10,20 +10,19 @@ import numpy as np
 import pytest
 
 from neurodeploy.emulator import run as emulate
-from neurodeploy.emulator.spinnaker2_networks import SPINNAKER2_REGIMES, random_spinnaker2_network
 from neurodeploy.errors import ConfigError
 from neurodeploy.network import Network
 from neurodeploy.profiles import check_network
 from neurodeploy.records import PopulationRecord
-from neurodeploy.verification import (
-    REGIMES,
-    check_agreement,
-    random_loihi2_network,
-    random_networks,
+from neurodeploy.targets.loihi2.random_networks import LOIHI2_REGIMES, random_loihi2_network
+from neurodeploy.targets.spinnaker2.random_networks import (
+    SPINNAKER2_REGIMES,
+    random_spinnaker2_network,
 )
+from neurodeploy.verification import check_agreement, random_networks
 
 GENERATORS = {
-    "loihi2": (random_loihi2_network, REGIMES),
+    "loihi2": (random_loihi2_network, LOIHI2_REGIMES),
     "spinnaker2": (random_spinnaker2_network, SPINNAKER2_REGIMES),
 }
 

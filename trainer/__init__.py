@@ -2,19 +2,20 @@
 
 - :func:`train` / :func:`load_config`: the ``neurodeploy train`` pipeline (config -> run directory
   with checkpoints, metrics, curve and ``model.h5``).
-- :func:`simulate` / :func:`iter_recordings`: float simulation of any float Network (canonical
-  semantics), recorded per population for :mod:`neurodeploy.readout`.
 - :class:`Engine`: one batch through the Numba kernels (forward, loss, adjoint, gradients).
 
-Modules: ``kernels`` (Numba only), ``model`` (packing), ``engine``, ``losses``, ``optim``,
-``config``, ``loop``, ``simulate``.
+The forward pass it differentiates is the core's canonical float model
+(:mod:`neurodeploy.emulator.canonical`). Modules, one job each: ``config`` (the TOML recipe),
+``data`` (datasets of a config), ``state`` (structure, initialisation, trainable parameters),
+``kernels`` (the Numba adjoint), ``engine`` (one batch: forward, loss, adjoint), ``losses``,
+``optim`` (Adam), ``loop`` (the epoch loop), ``checkpoints``, ``metrics`` (history and curve),
+``progress`` (callbacks), ``finetune`` (training on a target's grid).
 """
 
 from neurodeploy.trainer.config import Config, load_config
 from neurodeploy.trainer.engine import BatchResult, Engine, RegParams
 from neurodeploy.trainer.loop import train
 from neurodeploy.trainer.losses import LossParams
-from neurodeploy.trainer.simulate import iter_recordings, simulate
 
 __all__ = [
     "BatchResult",
@@ -22,8 +23,6 @@ __all__ = [
     "Engine",
     "LossParams",
     "RegParams",
-    "iter_recordings",
     "load_config",
-    "simulate",
     "train",
 ]

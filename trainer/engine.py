@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from neurodeploy.emulator.canonical_kernels import K_LIF, KernelNet, forward_batch
+from neurodeploy.emulator.canonical_layout import PackedNetwork, pack_network, round_delays
 from neurodeploy.network import Network
 from neurodeploy.spikes import SpikeData
-from neurodeploy.trainer import kernels as K
+from neurodeploy.trainer.kernels import backward_batch, sum_over_batch
 from neurodeploy.trainer.losses import LossParams, LossResult, compute_loss
-from neurodeploy.trainer.model import PackedNetwork, pack_network, round_delays
 
 __all__ = ["BatchResult", "Engine", "RegParams"]
 
@@ -58,11 +59,8 @@ class Engine:
     learn_delays : list of bool, optional
         Per projection, whether its delay gradient is wanted (all by default); the others
         report a zero delay gradient and cost less.
-    learn_delays : list of bool, optional
-        Per projection, whether its delay gradient is wanted (all by default); the others
-        report a zero delay gradient and cost less.
     denom_guard : float
-        See :func:`neurodeploy.trainer.model.pack_network`.
+        See :func:`neurodeploy.emulator.canonical_layout.pack_network`.
     """
 
     def __init__(
@@ -77,23 +75,15 @@ class Engine:
         self.max_delays = [int(d) for d in max_delays]
         packed = pack_network(network, denom_guard=denom_guard).with_ring(self.max_delays)
         if learn_delays is not None:
-            packed.projs_i[:, K.Q_LEARN_D] = np.asarray(learn_delays, dtype=np.int64)
+            packed = packed.with_learned_delays(learn_delays)
         self.packed: PackedNetwork = packed
         self.capacity = 1024
         # per-sample gradient buffers, kept between batches (the kernel zeroes each row)
         self._per_sample = (np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))
 
-    def net_arrays(self, weights: list[NDArray], delays: list[NDArray]) -> tuple:
-        p = self.packed
+    def net_arrays(self, weights: list[NDArray], delays: list[NDArray]) -> KernelNet:
         d_int = [round_delays(d, m) for d, m in zip(delays, self.max_delays, strict=True)]
-        return (
-            p.pops_i,
-            p.pops_f,
-            p.projs_i,
-            p.pack_weights(weights),
-            p.pack_delays(d_int),
-            p.bias,
-        )
+        return self.packed.kernel_net(weights, d_int)
 
     def run(
         self,
@@ -114,7 +104,7 @@ class Engine:
         n_b = len(idx)
         n_steps = int(spikes.n_steps)
         events = (spikes.steps, spikes.units, spikes.offsets)
-        n_out = int(p.pops_i[p.out_pop, K.P_SIZE])
+        n_out = int(p.pops.size[p.out_pop])
         opts = (int(p.out_pop), float(n_steps), 0, 0)
         counts = np.zeros((n_b, p.n_all), dtype=np.int32)
         stats = np.zeros((n_b, n_out, 6))
@@ -125,7 +115,7 @@ class Engine:
                 np.zeros((n_b, self.capacity)),
                 np.zeros(n_b, dtype=np.int64),
             )
-            K.forward_batch(events, idx, n_steps, net, opts, tape, counts, stats)
+            forward_batch(events, idx, n_steps, net, opts, tape, counts, stats)
             longest = int(tape[3].max(initial=0))
             if longest <= self.capacity:
                 break
@@ -143,7 +133,7 @@ class Engine:
                     np.zeros((n_b, n_w), dtype=np.float32),
                 )
             per_w, per_d = self._per_sample[0][:n_b], self._per_sample[1][:n_b]
-            K.backward_batch(
+            backward_batch(
                 events,
                 idx,
                 n_steps,
@@ -156,14 +146,12 @@ class Engine:
             )
             sum_w = np.zeros(n_w)
             sum_b = np.zeros(n_w)
-            K.sum_over_batch(per_w, sum_w)
-            K.sum_over_batch(per_d, sum_b)
+            sum_over_batch(per_w, sum_w)
+            sum_over_batch(per_d, sum_b)
             grad_w = p.unpack(sum_w)
             grad_d = [
                 w * b if learn else np.zeros_like(b)
-                for w, b, learn in zip(
-                    weights, p.unpack(sum_b), p.projs_i[:, K.Q_LEARN_D], strict=True
-                )
+                for w, b, learn in zip(weights, p.unpack(sum_b), p.projs.learn_delays, strict=True)
             ]
         return BatchResult(
             loss=res.loss,
@@ -184,9 +172,8 @@ class Engine:
         excess = mean - reg.target
         drive = np.where(excess > 0, reg.upper * excess, reg.lower * excess) / n_b
         mask = np.zeros(p.n_all, dtype=bool)
-        for q, _name in enumerate(p.names):
-            if q != p.out_pop and p.pops_i[q, K.P_KIND] == K.K_LIF:
-                off = int(p.pops_i[q, K.P_OFFSET])
-                mask[off : off + int(p.pops_i[q, K.P_SIZE])] = True
+        for name, (a, b) in p.slices(K_LIF).items():
+            if name != p.names[p.out_pop]:
+                mask[a:b] = True
         out[:, mask] = drive[mask]
         return out

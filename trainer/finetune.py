@@ -1,11 +1,14 @@
 """Quantization-aware fine-tuning: continue EventProp training with the target's precision.
 
-The starting model is quantized once for the target (scales chosen on calibration samples), and
-its populations are replaced by the target's (decays, thresholds, biases as the hardware runs them).
-Every batch, the float weights are rounded onto each projection's fixed integer grid and the delays
-into the target's range; the forward and adjoint passes run on those, and the gradients are applied
-to the float parameters unchanged (straight-through estimator). The written model holds the grid
-weights and integer delays, so ``neurodeploy quantize`` finds exactly the grid training used.
+Fine-tuning starts from a float model and the hardware model it was quantized to (the caller,
+which orchestrates both stages, quantizes it: ``neurodeploy.cli.pipeline.finetune_for_target``).
+The populations are replaced by the target's (decays, thresholds, biases as the hardware runs
+them). Every batch, the float weights are rounded onto each projection's fixed integer grid and
+the delays into the target's range; the forward and adjoint passes run on those, and the
+gradients are applied to the float parameters unchanged (straight-through estimator). The written
+model holds the grid weights and integer delays, so ``neurodeploy quantize`` finds exactly the
+grid training used. The grids and the way back to float come from the target
+(:mod:`neurodeploy.targets`), never from the quantize stage.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ from numpy.typing import NDArray
 
 from neurodeploy.files import write_network
 from neurodeploy.network import Network
-from neurodeploy.profiles import get_profile
-from neurodeploy.quantize import DEQUANTIZERS, GRIDS, MAPPERS
-from neurodeploy.quantize.calibration import Calibration
-from neurodeploy.quantize.grid import quantize_to_grid
+from neurodeploy.targets import get_target
+from neurodeploy.targets.grid import quantize_to_grid
 from neurodeploy.trainer.config import Config
-from neurodeploy.trainer.loop import Trainer, TrainingData, load_data, train
+from neurodeploy.trainer.data import TrainingData, load_data
+from neurodeploy.trainer.loop import train
+from neurodeploy.trainer.state import Trainer
 
 __all__ = ["finetune", "quantizing_transform"]
 
@@ -32,9 +35,10 @@ def quantizing_transform(hardware: Network):
     """The (weights, delays) → (weights, delays) map onto ``hardware``'s grids: each projection's
     weights rounded to its integer grid (fixed scale, clipped) and delays rounded into the
     target's range."""
-    grids = [GRIDS[hardware.profile](p) for p in hardware.projections]
+    target = get_target(hardware.profile)
+    grids = [target.projection_grid(p) for p in hardware.projections]
     scales = [p.weight_scale for p in hardware.projections]
-    delay_max = get_profile(hardware.profile).delay_range.high
+    delay_max = target.profile.delay_range.high
 
     def transform(
         weights: list[NDArray], delays: list[NDArray]
@@ -51,31 +55,27 @@ def quantizing_transform(hardware: Network):
 def finetune(
     config: Config,
     model: Network,
-    target: str,
+    start: Network,
     run_dir: str | Path,
     *,
     progress: bool = True,
     data: TrainingData | None = None,
-    calibration_samples: int = 256,
 ) -> Network:
-    """Fine-tune float ``model`` for ``target`` into ``run_dir`` (model.h5, checkpoints, metrics).
+    """Fine-tune float ``model`` for the target of ``start`` into ``run_dir`` (model.h5,
+    checkpoints, metrics).
 
-    The returned float model carries ``metadata["finetuned_for"] = target``; quantize it with
-    ``neurodeploy quantize`` for the target as usual.
+    ``start`` is ``model`` quantized for the target (its scales fix each projection's grid, its
+    populations the target's parameters). The returned float model carries
+    ``metadata["finetuned_for"]``; quantize it with ``neurodeploy quantize`` as usual.
     """
-    from neurodeploy.trainer.simulate import simulate
-
     data = data or load_data(config)
-    calib_spikes = data.train.subset(np.arange(min(calibration_samples, len(data.train))))
-    stats = Calibration.from_recording(model, calib_spikes, simulate(model, calib_spikes))
-    mapper, dequantizer = MAPPERS[target], DEQUANTIZERS[target]
+    target = get_target(start.profile)
     # The target's decays, thresholds and biases are fixed for the whole fine-tuning.
-    start_hw, _ = mapper(model, stats, on_overflow="clamp")
-    target_pops = dequantizer(start_hw).populations
-    start = replace(model, populations=target_pops)
-    delay_limit = get_profile(target).delay_range.high
-    tr = Trainer.from_network(config, start, delay_limit=delay_limit)
-    transform = quantizing_transform(start_hw)
+    target_pops = target.dequantize(start).populations
+    begin = replace(model, populations=target_pops)
+    delay_limit = target.profile.delay_range.high
+    tr = Trainer.from_network(config, begin, delay_limit=delay_limit)
+    transform = quantizing_transform(start)
     trained = train(
         config,
         run_dir,
@@ -84,7 +84,7 @@ def finetune(
         start_from=tr,
         transform=transform,
         metadata={
-            "finetuned_for": target,
+            "finetuned_for": target.name,
             "finetuned_from": dict(model.metadata.get("metrics", {})),
         },
     )

@@ -1,8 +1,8 @@
 """The epoch loop: train (or resume) a run directory, evaluate, write the model file.
 
 A run directory holds ``checkpoints/epoch_NNNN.h5`` (:mod:`.checkpoints`), ``metrics.jsonl`` and
-``curve.png`` (:mod:`.metrics`) and, at the end, ``model.h5`` (the float network, with the config,
-metrics, seed, versions and readout rule in its metadata). Rerunning on the same directory resumes
+``curve.png`` (:mod:`.metrics`) and, at the end, ``model.h5`` (the float network with its readout
+rule, and the config, metrics, seed and versions in its metadata). Rerunning on the same directory resumes
 after the last checkpoint; because every epoch's shuffle is drawn from
 ``default_rng([seed, epoch])`` the result equals an uninterrupted run. Progress goes to a
 :class:`~neurodeploy.trainer.progress.Progress` (callbacks per epoch and batch).
@@ -39,16 +39,7 @@ from neurodeploy.trainer.optim import Adam
 from neurodeploy.trainer.progress import Progress, as_progress
 from neurodeploy.trainer.state import Trainer
 
-# Trainer, TrainingData and load_data are importable from here too (older imports).
-__all__ = [
-    "ParamTransform",
-    "Trainer",
-    "TrainingData",
-    "evaluate_network",
-    "load_data",
-    "loss_params",
-    "train",
-]
+__all__ = ["ParamTransform", "evaluate_network", "loss_params", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +193,6 @@ def train(
         done += 1
     final = history[-1] if history else {}
     metadata = {
-        "readout": config.loss.readout,
         "config": config_to_dict(config),
         "metrics": final,
         "seed": c.seed,
@@ -238,15 +228,10 @@ def _noisy(
 
 
 def _hidden_slices(engine: Engine) -> dict[str, tuple[int, int]]:
-    from neurodeploy.trainer import kernels as K
+    from neurodeploy.emulator.canonical_kernels import K_LIF
 
     p = engine.packed
-    out = {}
-    for q, name in enumerate(p.names):
-        if q != p.out_pop and p.pops_i[q, K.P_KIND] == K.K_LIF:
-            off = int(p.pops_i[q, K.P_OFFSET])
-            out[name] = (off, off + int(p.pops_i[q, K.P_SIZE]))
-    return out
+    return {k: v for k, v in p.slices(K_LIF).items() if k != p.names[p.out_pop]}
 
 
 def _boost_silent(

@@ -1,7 +1,7 @@
 """Loss functions (host part): values, predictions, and the drives the adjoint kernel takes.
 
 All losses are softmax cross-entropies averaged over the batch, on per-neuron readout values
-computed by the forward kernel (``stats`` columns of :mod:`neurodeploy.trainer.kernels`):
+computed by the forward kernel (``stats`` columns of :mod:`neurodeploy.emulator.canonical_kernels`):
 
 ``sum_voltage``      z = (1/T) sum_t V[t]                       (LI readout)
 ``exp_sum_voltage``  z = (1/T) sum_t exp(-t/T) V[t]             (LI readout; T = n_steps)
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from neurodeploy.emulator import canonical_kernels as K
 from neurodeploy.readout import decide
-from neurodeploy.trainer import kernels as K
 
 __all__ = ["LossParams", "LossResult", "compute_loss", "summary_from_stats"]
 
@@ -78,7 +78,7 @@ def compute_loss(
     Parameters
     ----------
     stats : float64[B, n_out, 6]
-        Readout stats from :func:`neurodeploy.trainer.kernels.forward_batch`.
+        Readout stats from :func:`neurodeploy.emulator.canonical_kernels.forward_batch`.
     labels : int64[B]
     n_steps : int
     dt_ms : float, ms

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -120,7 +120,12 @@ class Trainer:
         add(
             pops[-2], pops[-1], m.output_init, out_unit, m.max_delay_steps, m.delay_init_steps, True
         )
-        template = Network(dt_ms=dt, populations=tuple(pops), projections=tuple(projs))
+        template = Network(
+            dt_ms=dt,
+            populations=tuple(pops),
+            projections=tuple(projs),
+            readout=config.loss.readout,
+        )
         return cls(config, template, weights, delays, maxd, units, ff)
 
     @classmethod
@@ -153,7 +158,11 @@ class Trainer:
             units.append(_unit(dt, tau_m, tau_s))
             ff.append(not proj.is_recurrent)
         template = Network(
-            dt_ms=dt, populations=network.populations, projections=network.projections
+            dt_ms=dt,
+            populations=network.populations,
+            projections=network.projections,
+            readout=config.loss.readout,
+            output=network.output,
         )
         return cls(config, template, weights, delays, maxd, units, ff)
 
@@ -167,9 +176,4 @@ class Trainer:
                 self.template.projections, self.weights, self.delays, self.max_delays, strict=True
             )
         )
-        return Network(
-            dt_ms=self.template.dt_ms,
-            populations=self.template.populations,
-            projections=projs,
-            metadata=metadata or {},
-        )
+        return replace(self.template, projections=projs, metadata=metadata or {})

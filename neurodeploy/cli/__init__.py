@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from neurodeploy.cli import backends as _backends  # noqa: F401
 from neurodeploy.cli import deploy as _deploy  # noqa: F401
 from neurodeploy.cli import inspect as _inspect  # noqa: F401  (registers commands)
 from neurodeploy.cli import quantize as _quantize  # noqa: F401

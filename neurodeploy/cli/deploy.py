@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from neurodeploy.backend import check_accepts, get_backend, require_available
 from neurodeploy.cli._app import app, emit_json, say
-from neurodeploy.errors import BackendUnavailableError, ConfigError
+from neurodeploy.errors import ConfigError
 from neurodeploy.files import read_network
 from neurodeploy.network import Network
 from neurodeploy.spikes import SpikeData
@@ -41,10 +41,6 @@ def _load_inputs(network: Network, data: str | None, samples: int | None) -> Spi
     return model_dataset(data, network, max_samples=samples).spikes
 
 
-def _accepts(method: Any, name: str) -> bool:
-    return name in inspect.signature(method).parameters
-
-
 @app.command()
 def export(
     model: Annotated[Path, typer.Argument(help="Hardware model file (.h5).")],
@@ -57,17 +53,15 @@ def export(
     as_json: _JsonOpt = False,
 ) -> None:
     """Write what a backend's toolchain loads (for spinnaker2: a deploy bundle with a runner script)."""
-    from neurodeploy.backends import get_backend
-
     network = read_network(model)
     target = get_backend(backend)
-    if network.profile != target.profile:
+    if not target.capabilities.exports:
         raise ConfigError(
-            f"{model}: backend {backend} takes {target.profile} hardware models, this one is "
-            f"{network.profile or 'a float model'}"
+            f"backend {backend} writes no files; pick one that exports (lava, spinnaker2)"
         )
+    check_accepts(target, network, str(model))
     inputs = _load_inputs(network, data, samples)
-    if inputs is not None and not _accepts(target.export, "inputs"):
+    if inputs is not None and not target.capabilities.exports_inputs:
         raise ConfigError(f"backend {backend} exports no input samples; drop --data")
     kwargs = {"inputs": inputs} if inputs is not None else {}
     files = target.export(network, out, **kwargs)
@@ -104,24 +98,14 @@ def deploy(
 ) -> None:
     """Export the bundle, run every sample on the board, and compare the board with the emulator.
     Exit code 0 only if spikes and v (at non-spiking ticks) agree bit for bit."""
-    from neurodeploy.backends import get_backend
-
     target = get_backend(backend)
-    if not (hasattr(target, "deploy") and hasattr(target, "compare")):
+    if not target.capabilities.deploys:
         raise ConfigError(f"backend {backend} cannot deploy to a board; use `neurodeploy export`")
-    if not target.is_available():
-        reason = getattr(
-            target, "unavailable_reason", lambda: f"backend {backend} is not available here"
-        )
-        raise BackendUnavailableError(reason())
+    require_available(target)
     if data is None:
         raise ConfigError("deploy needs the samples to run: --data SPEC")
     network = read_network(model)
-    if network.profile != target.profile:
-        raise ConfigError(
-            f"{model}: backend {backend} takes {target.profile} hardware models, this one is "
-            f"{network.profile or 'a float model'}"
-        )
+    check_accepts(target, network, str(model))
     inputs = _load_inputs(network, data, samples)
     assert inputs is not None
     out = out or model.with_name(f"{model.stem}_{backend}")

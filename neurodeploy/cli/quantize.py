@@ -68,10 +68,7 @@ def quantize(
         return
     say(f"wrote {out} ({target}); report {files[0]} and {files[1]}")
     for name, layer in result.report["layers"].items():
-        pop = layer["population"]
-        line = f"  {name:<10} v_scale {pop.get('v_scale', 0):.4g}"
-        if "vth" in pop:
-            line += f" vth {pop['vth']} du {pop['du']} dv {pop['dv']}"
+        line = f"  {name:<10} {layer['population'].describe()}"
         if "spikes_per_sample" in layer:
             s = layer["spikes_per_sample"]
             line += f"  spikes/sample float {s['float']:.1f} emulated {s['emulated']:.1f}"
@@ -84,8 +81,8 @@ def quantize(
         say(line)
         for pname, d in layer["incoming"].items():
             say(
-                f"    {pname:<22} scale {d['weight_scale']:.4g}  clipped {d['weights_clipped_pct']:.2f}%  "
-                f"rms err {100 * d['weight_rms_error_rel']:.2f}% of max|w|  delays clamped {d['delays_clamped']}"
+                f"    {pname:<22} scale {d.weight_scale:.4g}  clipped {d.weights_clipped_pct:.2f}%  "
+                f"rms err {100 * d.weight_rms_error_rel:.2f}% of max|w|  delays clamped {d.delays_clamped}"
             )
     if "float_accuracy" in summary:
         say(

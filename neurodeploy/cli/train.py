@@ -9,7 +9,6 @@ import typer
 
 from neurodeploy.cli._app import app, emit_json, say
 from neurodeploy.errors import ConfigError
-from neurodeploy.evaluation import EVALUATION_BACKENDS
 
 __all__ = ["evaluate_model", "train_command"]
 
@@ -55,12 +54,12 @@ def train_command(
         cfg = cfg.for_finetuning()
     data = load_data(cfg)  # every data problem fails here, before training starts
     if finetune is not None:
+        from neurodeploy.cli.pipeline import finetune_for_target
         from neurodeploy.files import read_network
-        from neurodeploy.profiles import get_profile
-        from neurodeploy.trainer.finetune import finetune as run_finetune
+        from neurodeploy.targets import get_target
 
-        get_profile(target)
-        network = run_finetune(
+        get_target(target)
+        network = finetune_for_target(
             cfg, read_network(finetune), target, out, progress=not quiet, data=data
         )
     else:
@@ -98,7 +97,11 @@ def evaluate_command(
         str, typer.Option("--data", help="Dataset spec, e.g. yinyang:test or shd:PATH.")
     ],
     backend: Annotated[
-        str, typer.Option("--backend", help=f"One of {', '.join(EVALUATION_BACKENDS)}.")
+        str,
+        typer.Option(
+            "--backend",
+            help="A registered backend: float, emulator, lava, ... (`neurodeploy backends` lists them).",
+        ),
     ] = "float",
     samples: Annotated[
         int | None, typer.Option(min=1, help="Evaluate the first N samples only.")

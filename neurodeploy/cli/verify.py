@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 from typing import Annotated
 
@@ -9,9 +10,11 @@ import numpy as np
 import typer
 from tqdm import tqdm
 
+from neurodeploy.backend import ANY_HARDWARE, FLOAT, Backend, get_backend
 from neurodeploy.cli._app import app, emit_json, say
 from neurodeploy.errors import ConfigError
 from neurodeploy.files import read_network
+from neurodeploy.targets import target_names
 from neurodeploy.verification import check_agreement, random_inputs, random_networks
 
 
@@ -44,8 +47,6 @@ def verify(
 
     Exit code 0 only with no mismatch.
     """
-    from neurodeploy.backends import get_backend
-
     if results is not None:
         _verify_board_results(model, results, as_json)
     if (model is None) == (random_networks_count == 0):
@@ -59,14 +60,14 @@ def verify(
         )
         total = 1
     else:
-        cases = random_networks(
-            seed,
-            random_networks_count,
-            n_steps=steps,
-            n_samples=samples,
-            profile=backend.profile,
+        profiles = _profiles(backend)
+        cases = chain.from_iterable(
+            random_networks(
+                seed, random_networks_count, n_steps=steps, n_samples=samples, profile=profile
+            )
+            for profile in profiles
         )
-        total = random_networks_count
+        total = random_networks_count * len(profiles)
     with tqdm(total=total, desc=f"emulator vs {against}", unit="net", disable=as_json) as bar:
         report = check_agreement(cases, backend.run, against=against, progress=bar.update)
     document = report.to_json() | {"seed": seed}
@@ -80,6 +81,13 @@ def verify(
         for m in report.mismatches[:1]:
             say(f"first mismatch: network {m['network']}: {m['text']}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _profiles(backend: Backend) -> list[str]:
+    """The hardware profiles to draw random networks for: those ``backend`` names, or every
+    registered target when it runs any."""
+    named = sorted(backend.capabilities.profiles - {FLOAT, ANY_HARDWARE})
+    return named or target_names()
 
 
 def _verify_board_results(model: Path | None, results: Path, as_json: bool) -> None:

@@ -1,38 +1,35 @@
-"""Bit-accurate emulators of each target's arithmetic: the reference every backend is checked against.
+"""Every model's reference run: the canonical float model and each target's bit-accurate emulator.
 
-:func:`run` dispatches on the hardware model's profile.
+:func:`run` dispatches on the model: a float model (``profile is None``) runs the canonical float
+simulation (:mod:`neurodeploy.emulator.canonical`, the forward pass the trainer differentiates);
+a hardware model runs the emulator its target registers (:mod:`neurodeploy.targets`), the
+reference every backend is checked against.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from neurodeploy.emulator.loihi2 import run_loihi2
-from neurodeploy.emulator.spinnaker2 import run_spinnaker2
-from neurodeploy.errors import NetworkError
 from neurodeploy.network import Network
 from neurodeploy.records import Recording
 from neurodeploy.spikes import SpikeData
 
-__all__ = ["EMULATORS", "run"]
-
-EMULATORS: dict[str, Callable[..., Recording]] = {
-    "loihi2": run_loihi2,
-    "spinnaker2": run_spinnaker2,
-}
+__all__ = ["run"]
 
 
 def run(
     network: Network, inputs: SpikeData, *, record_v: bool = True, record_u: bool = False
 ) -> Recording:
-    """Emulate hardware model ``network`` on every sample of ``inputs``.
+    """Run ``network`` on every sample of ``inputs``: the float model or the target's emulator.
 
-    Returns per non-input population spikes and, if asked, v and u, each shaped
-    (n_samples, n_steps, size), in the target's number type.
+    Returns per non-input population spikes and, for hardware models if asked, v and u, each
+    shaped (n_samples, n_steps, size), in the target's number type (float64 for float models,
+    which always carry v and u).
     """
-    emulator = EMULATORS.get(network.profile or "")
-    if emulator is None:
-        raise NetworkError(
-            f"profile must be one of {', '.join(sorted(EMULATORS))} to emulate, got {network.profile!r}"
-        )
-    return emulator(network, inputs, record_v=record_v, record_u=record_u)
+    if network.profile is None:
+        from neurodeploy.emulator.canonical import simulate
+
+        return simulate(network, inputs)
+    from neurodeploy.targets import get_target
+
+    return get_target(network.profile).emulate(
+        network, inputs, record_v=record_v, record_u=record_u
+    )

@@ -11,10 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neurodeploy.backends import get_backend
+from neurodeploy.backend import get_backend
 from neurodeploy.emulator import run as emulate
 from neurodeploy.records import first_mismatch
-from neurodeploy.verification import REGIMES, random_inputs, random_loihi2_network
+from neurodeploy.targets.loihi2.random_networks import LOIHI2_REGIMES as REGIMES
+from neurodeploy.targets.loihi2.random_networks import random_loihi2_network
+from neurodeploy.verification import random_inputs
 
 pytestmark = pytest.mark.lava
 

@@ -43,8 +43,6 @@ from neurodeploy.backends.spinnaker2 import (
 )
 from neurodeploy.backends.spinnaker2_placement import place
 from neurodeploy.backends.spinnaker2_results import compare_results, read_results
-from neurodeploy.emulator.spinnaker2 import run_spinnaker2
-from neurodeploy.emulator.spinnaker2_networks import SPINNAKER2_REGIMES, random_spinnaker2_network
 from neurodeploy.errors import (
     BackendUnavailableError,
     ConfigError,
@@ -53,8 +51,13 @@ from neurodeploy.errors import (
 )
 from neurodeploy.files import read_network
 from neurodeploy.network import Network, Population, Projection
-from neurodeploy.profiles import SPINNAKER2
 from neurodeploy.spikes import SpikeData
+from neurodeploy.targets.spinnaker2.emulator import run_spinnaker2
+from neurodeploy.targets.spinnaker2.profile import SPINNAKER2
+from neurodeploy.targets.spinnaker2.random_networks import (
+    SPINNAKER2_REGIMES,
+    random_spinnaker2_network,
+)
 from neurodeploy.verification import random_inputs
 
 FAKE = Path(__file__).parent / "fake_spinnaker2"
@@ -451,16 +454,6 @@ def test_runner_without_py_spinnaker2_says_what_to_install(tmp_path):
 
 # --------------------------------------------------------------------------------------------
 # the backend object
-
-
-@pytest.fixture
-def fake_spinnaker2(monkeypatch):
-    monkeypatch.syspath_prepend(str(FAKE))
-    monkeypatch.delenv("FAKE_SPINNAKER2_LOG", raising=False)
-    monkeypatch.delenv("FAKE_SPINNAKER2_CORRUPT", raising=False)
-    yield
-    for name in [m for m in sys.modules if m == "spinnaker2" or m.startswith("spinnaker2.")]:
-        del sys.modules[name]
 
 
 def test_backend_run_in_process_equals_the_emulator(fake_spinnaker2):

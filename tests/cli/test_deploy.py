@@ -14,23 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import neurodeploy.backends as backends
-from neurodeploy.backends.spinnaker2 import SpiNNaker2Backend
 from neurodeploy.cli import main
-from neurodeploy.emulator.spinnaker2_networks import random_spinnaker2_network
 from neurodeploy.files import write_network
 from neurodeploy.network import Network, Population, Projection
+from neurodeploy.targets.spinnaker2.random_networks import random_spinnaker2_network
 
 FAKE = Path(__file__).parents[1] / "backends" / "fake_spinnaker2"
-
-
-@pytest.fixture(autouse=True)
-def spinnaker2_registered(monkeypatch):
-    """The registry with a spinnaker2 entry (registered here until the registry lists it)."""
-    monkeypatch.setattr(backends, "_REGISTRY", dict(backends._REGISTRY))
-    monkeypatch.setattr(backends, "_BUILTINS", dict(backends._BUILTINS))
-    if "spinnaker2" not in backends.registered_backends():
-        backends.register_backend(SpiNNaker2Backend())
 
 
 @pytest.fixture
@@ -104,7 +93,7 @@ def test_export_without_data_and_bad_combinations(model, tmp_path, capsys):
     assert (
         code == 1
         and err.strip()
-        == f"error: {model}: backend lava takes loihi2 hardware models, this one is spinnaker2"
+        == f"error: {model}: backend 'lava' runs loihi2 hardware models, this is a spinnaker2 hardware model"
     )
     code, _, err = _main(
         [

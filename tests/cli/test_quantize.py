@@ -41,7 +41,7 @@ def _float_network(max_delay: float = 5.0) -> Network:
             ),
             Projection(source="hidden", target="output", weights=rng.normal(size=(3, 6))),
         ),
-        metadata={"readout": "max_voltage"},  # the report's accuracy needs the readout rule
+        readout="max_voltage",  # the report's accuracy needs the readout rule
     )
 
 

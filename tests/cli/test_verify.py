@@ -16,8 +16,8 @@ import pytest
 
 import neurodeploy.cli.verify as verify_module
 from neurodeploy.cli import main
-from neurodeploy.emulator.spinnaker2_networks import random_spinnaker2_network
 from neurodeploy.files import write_network
+from neurodeploy.targets.spinnaker2.random_networks import random_spinnaker2_network
 from neurodeploy.verification import check_agreement
 from tests.conftest import loihi2_network
 

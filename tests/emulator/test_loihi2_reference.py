@@ -6,10 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurodeploy.emulator import run
-from neurodeploy.emulator.loihi2 import effective_weights
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.spikes import SpikeData
-from neurodeploy.verification import REGIMES, random_inputs, random_loihi2_network
+from neurodeploy.targets.loihi2.emulator import effective_weights
+from neurodeploy.targets.loihi2.random_networks import LOIHI2_REGIMES as REGIMES
+from neurodeploy.targets.loihi2.random_networks import random_loihi2_network
+from neurodeploy.verification import random_inputs
 from tests.reference.loihi2 import run_reference
 
 

@@ -6,8 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurodeploy.emulator import run
-from neurodeploy.emulator.spinnaker2_kernels import _fma32
-from neurodeploy.emulator.spinnaker2_networks import SPINNAKER2_REGIMES, random_spinnaker2_network
+from neurodeploy.targets.spinnaker2.kernels import _fma32
+from neurodeploy.targets.spinnaker2.random_networks import (
+    SPINNAKER2_REGIMES,
+    random_spinnaker2_network,
+)
 from neurodeploy.verification import random_inputs
 from tests.reference.spinnaker2 import fma_reference, run_reference
 

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 from neurodeploy.emulator import run
-from neurodeploy.emulator.spinnaker2 import run_spinnaker2
 from neurodeploy.errors import ConfigError, ProfileLimitError
 from neurodeploy.network import Network, Population, Projection
-from neurodeploy.profiles import SPINNAKER2, check_network
+from neurodeploy.profiles import check_network
 from neurodeploy.spikes import SpikeData
+from neurodeploy.targets.spinnaker2.emulator import run_spinnaker2
+from neurodeploy.targets.spinnaker2.profile import SPINNAKER2
 
 F = np.float32
 
@@ -17,7 +18,6 @@ F = np.float32
 def _net(weights, delays=None, *, kind="lif", options=None, **pop):
     weights = np.atleast_2d(np.asarray(weights, np.int64))
     params = dict(decay_mem=1.0, decay_syn=0.0, threshold=1000.0) | pop
-    metadata = {"profile_options": options} if options else {}
     return Network(
         dt_ms=1.0,
         profile="spinnaker2",
@@ -33,7 +33,7 @@ def _net(weights, delays=None, *, kind="lif", options=None, **pop):
                 delays=np.zeros_like(weights) if delays is None else np.atleast_2d(delays),
             ),
         ),
-        metadata=metadata,
+        profile_options=options or {},
     )
 
 
@@ -146,7 +146,7 @@ def test_options_from_metadata_and_argument():
     )
     with pytest.raises(ConfigError, match="options/fma must be one of False, True, got 'yes'"):
         run_spinnaker2(net, _inputs(3), options={"fma": "yes"})
-    with pytest.raises(ProfileLimitError, match="metadata/profile_options/update is not an option"):
+    with pytest.raises(ProfileLimitError, match="profile_options/update is not an option"):
         check_network(_net([[1]], options={"update": "x"}))
 
 

@@ -8,12 +8,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from neurodeploy.emulator import run as emulate
+from neurodeploy.emulator.canonical import simulate
 from neurodeploy.errors import ProfileLimitError
 from neurodeploy.network import Network, Population, Projection
-from neurodeploy.quantize import dequantize, quantize
+from neurodeploy.quantize import quantize
 from neurodeploy.quantize.grid import best_step, fit_grid
 from neurodeploy.spikes import SpikeData
-from neurodeploy.trainer.simulate import simulate
+from neurodeploy.targets import dequantize
 
 
 @settings(max_examples=80, deadline=None)
@@ -56,7 +57,7 @@ def _net(weights_in, *, delays=None, decay_mem=1.0, decay_syn=0.0, threshold=1.0
         projections=(
             Projection(source="input", target="hidden", weights=weights_in, delays=delays),
         ),
-        metadata={"readout": "max_voltage"},
+        readout="max_voltage",
     )
 
 
@@ -126,10 +127,8 @@ def test_report_counts_clipped_weights_and_compares_activity():
     result = quantize(net, "loihi2", calibration=x)
     proj = result.report["layers"]["hidden"]["incoming"]["input->hidden"]
     scale = result.hardware.projections[0].weight_scale
-    assert proj["weights_clipped"] == int(
-        ((weights > 254 * scale) | (weights < -256 * scale)).sum()
-    )
-    assert proj["weights_clipped"] >= 1
+    assert proj.weights_clipped == int(((weights > 254 * scale) | (weights < -256 * scale)).sum())
+    assert proj.weights_clipped >= 1
     assert result.report["layers"]["hidden"]["spikes_per_sample"]["float"] > 0
     assert 0.0 <= result.report["summary"]["emulated_accuracy"] <= 1.0
     # Rounding moves some spikes: the report says when the first one differs, and how many.

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from neurodeploy.emulator import run as emulate
+from neurodeploy.emulator.canonical import simulate
 from neurodeploy.errors import ProfileLimitError
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import check_network
 from neurodeploy.quantize import quantize
 from neurodeploy.spikes import SpikeData
-from neurodeploy.trainer.simulate import simulate
 
 
 def _net(rng, *, delays_max=7.0):
@@ -45,7 +45,7 @@ def _net(rng, *, delays_max=7.0):
             Projection(source="hidden", target="hidden", weights=rng.normal(0, 0.1, (10, 10))),
             Projection(source="hidden", target="output", weights=rng.normal(0, 0.5, (3, 10))),
         ),
-        metadata={"readout": "sum_voltage"},
+        readout="sum_voltage",
     )
 
 

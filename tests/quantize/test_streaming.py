@@ -8,6 +8,7 @@ from neurodeploy.emulator.canonical import simulate
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.quantize import quantize
 from neurodeploy.quantize.calibration import Calibration
+from neurodeploy.quantize.decisions import Decisions
 from neurodeploy.quantize.report import build_report
 from neurodeploy.spikes import SpikeData
 
@@ -33,7 +34,7 @@ def _model_and_samples(seed: int = 0, n_samples: int = 23) -> tuple[Network, Spi
             Projection(source="hidden", target="hidden", weights=rng.normal(0, 0.2, (9, 9))),
             Projection(source="hidden", target="output", weights=rng.normal(0, 0.5, (3, 9))),
         ),
-        metadata={"readout": "sum_voltage"},
+        readout="sum_voltage",
     )
     spikes = SpikeData.from_dense(
         (rng.random((n_samples, 50, 12)) < 0.1).astype(np.uint8),
@@ -75,10 +76,10 @@ def test_report_in_batches_equals_report_of_one_batch(target):
     net, spikes = _model_and_samples(seed=1)
     result = quantize(net, target, calibration=spikes, on_overflow="clamp", sensitivity_draws=0)
     layers = result.report["layers"]
-    decisions = {
-        "populations": {name: layer["population"] for name, layer in layers.items()},
-        "projections": {p: d for layer in layers.values() for p, d in layer["incoming"].items()},
-    }
+    decisions = Decisions(
+        populations={name: layer["population"] for name, layer in layers.items()},
+        projections={p: d for layer in layers.values() for p, d in layer["incoming"].items()},
+    )
     reports = [
         build_report(
             net, result.hardware, decisions, spikes, sensitivity_draws=2, batch_size=batch_size

@@ -57,7 +57,7 @@ def _mul_add(a, b, c, fused):
 def run_reference(network: Network, raster: np.ndarray, options: dict | None = None):
     """raster[tick, n_inputs] (one sample) -> {pop: (spikes[tick, n], v[tick, n], u[tick, n])}."""
     opts = dict(DEFAULT_OPTIONS)
-    opts.update(network.metadata.get("profile_options", {}))
+    opts.update(network.profile_options)
     opts.update(options or {})
     fused = opts["fma"]
     n_ticks = raster.shape[0]

@@ -7,7 +7,8 @@ written from the semantics, not from the trainer's kernel::
 
 Delays are ``rint(d)`` clamped at 0. The input reaching a neuron at step ``t`` is summed in one
 fixed order (the order the trainer documents): by the step the spike was emitted, then source
-population (network order, input first), then presynaptic index, then projection order.
+population (input populations first, then the rest, each in network order), then presynaptic
+index, then projection order.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from neurodeploy.network import Network
 
 
 def run_reference(network: Network, raster: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-    """Simulate one sample. ``raster[step, channel]`` of the single input population.
+    """Simulate one sample. ``raster[step, channel]``: the input populations' neurons
+    concatenated in network order.
 
     Returns ``{population: {"spikes", "v", "u"}}`` with arrays ``[step, neuron]``.
     """
@@ -36,8 +38,12 @@ def run_reference(network: Network, raster: np.ndarray) -> dict[str, dict[str, n
     pending: dict[tuple[str, int], np.ndarray] = {}
     delays = [np.maximum(np.rint(proj.delays), 0).astype(int) for proj in network.projections]
     for t in range(n_steps):
-        fired: dict[str, np.ndarray] = {inputs[0].name: raster[t].astype(bool)}
-        for pop in order[1:]:
+        fired: dict[str, np.ndarray] = {}
+        start = 0
+        for pop in inputs:
+            fired[pop.name] = raster[t, start : start + pop.size].astype(bool)
+            start += pop.size
+        for pop in order[len(inputs) :]:
             x = pending.pop((pop.name, t), np.zeros(pop.size))
             u[pop.name] = pop.decay_syn * u[pop.name] + x
             vv = pop.decay_mem * v[pop.name] + u[pop.name] + pop.bias

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from neurodeploy.cli import main
+from neurodeploy.cli.pipeline import finetune_for_target
 from neurodeploy.data import model_dataset
 from neurodeploy.evaluation import evaluate
 from neurodeploy.files import read_network, write_network
 from neurodeploy.profiles import check_network
-from neurodeploy.quantize import dequantize, quantize
+from neurodeploy.quantize import quantize
+from neurodeploy.targets import dequantize
 from neurodeploy.trainer.config import load_config
-from neurodeploy.trainer.finetune import finetune
 from neurodeploy.trainer.loop import train
 from tests.trainer.test_loop import SMALL
 
@@ -31,7 +32,7 @@ def trained(tmp_path_factory):
 @pytest.mark.parametrize("target", ["spinnaker2", "loihi2"])
 def test_finetuned_model_sits_on_the_grid_quantize_finds(trained, tmp_path, target):
     _, model, _ = trained
-    tuned = finetune(
+    tuned = finetune_for_target(
         load_config(None, [*SMALL, "train.epochs=1"]), model, target, tmp_path, progress=False
     )
     assert tuned.metadata["finetuned_for"] == target

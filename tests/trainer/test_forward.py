@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from neurodeploy.emulator.canonical import simulate
 from neurodeploy.spikes import SpikeData
-from neurodeploy.trainer.simulate import simulate
 from tests.reference.trainer_forward import run_reference
 from tests.trainer.nets import random_network
 
@@ -77,3 +77,60 @@ def test_spike_at_t_reaches_current_at_t_plus_one_plus_delay():
     )
     u = simulate(net, spikes)["out"].u[0, :, 0]
     assert np.nonzero(u)[0].tolist() == [4 + 1 + 3]
+
+
+def _two_input_network(rng):
+    """Two input populations (listed after a hidden one, so packing must reorder) feeding a
+    recurrent hidden layer and the readout directly."""
+    from neurodeploy.network import Network, Population, Projection
+
+    pops = (
+        Population(name="audio", size=4, kind="input"),
+        Population(name="hidden", size=6, kind="lif", decay_mem=0.9, decay_syn=0.7, threshold=1.0),
+        Population(name="touch", size=3, kind="input"),
+        Population(name="out", size=2, kind="li", decay_mem=0.95, decay_syn=0.8),
+    )
+
+    def proj(src, tgt, n_post, n_pre, scale):
+        return Projection(
+            source=src,
+            target=tgt,
+            weights=rng.normal(0.4, 0.5, (n_post, n_pre)) * scale,
+            delays=rng.integers(0, 4, (n_post, n_pre)).astype(float),
+        )
+
+    projs = (
+        proj("audio", "hidden", 6, 4, 1.5),
+        proj("touch", "hidden", 6, 3, 1.5),
+        proj("hidden", "hidden", 6, 6, 0.3),
+        proj("hidden", "out", 2, 6, 1.0),
+        proj("touch", "out", 2, 3, 1.0),
+    )
+    return Network(dt_ms=1.0, populations=pops, projections=projs, readout="max_voltage")
+
+
+def test_several_input_populations_run_on_the_float_model_and_the_trainer():
+    from neurodeploy.evaluation import evaluate
+    from neurodeploy.trainer.engine import Engine
+    from neurodeploy.trainer.losses import LossParams
+
+    rng = np.random.default_rng(7)
+    net = _two_input_network(rng)
+    spikes = SpikeData.from_dense(rng.random((3, 40, 7)) < 0.3, labels=np.array([0, 1, 0]))
+    rec = _check_equal(net, spikes)  # channels 0-3 are audio, 4-6 touch
+    assert rec["hidden"].spikes.sum() > 0
+    assert evaluate(net, spikes, backend="float").n == 3
+    engine = Engine(net, [3] * len(net.projections))
+    result = engine.run(
+        [p.weights for p in net.projections],
+        [p.delays for p in net.projections],
+        spikes,
+        np.arange(3),
+        LossParams(readout="max_voltage"),
+        dt_ms=1.0,
+    )
+    # both inputs reach the loss: every projection from either input gets a weight gradient
+    for proj, grad in zip(net.projections, result.grad_w, strict=True):
+        assert np.isfinite(grad).all()
+        if proj.source in ("audio", "touch"):
+            assert np.abs(grad).sum() > 0, proj.name

@@ -66,7 +66,7 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
     assert (run / "curve.png").stat().st_size > 1000  # drawn at the last epoch
     model = read_network(run / "model.h5")
-    assert model.metadata["readout"] == "max_voltage"
+    assert model.readout == "max_voltage"
     assert model.metadata["config"]["train"]["epochs"] == 3
     assert [p.kind for p in model.populations] == ["input", "lif", "li"]
     assert model.metadata["versions"]["neurodeploy"] == importlib.metadata.version("neurodeploy")
@@ -234,4 +234,4 @@ def test_time_to_first_spike_training_reduces_the_loss(tmp_path):
     ]
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert net.population("output").kind == "lif"
-    assert net.metadata["readout"] == "first_spike"
+    assert net.readout == "first_spike"

@@ -76,8 +76,8 @@ class SpiNNaker2Chip:
     def run(
         self, net, timesteps, debug=False, sys_tick_in_s=1e-3, experiment_backend_settings=None
     ):
-        from neurodeploy.emulator.spinnaker2 import run_spinnaker2
         from neurodeploy.spikes import SpikeData
+        from neurodeploy.targets.spinnaker2.emulator import run_spinnaker2
 
         if not isinstance(net, Network) or not isinstance(timesteps, int) or timesteps < 1:
             raise ValueError("run(net, timesteps: int >= 1, ...)")

@@ -12,10 +12,10 @@ profile's default options:
 5. every spike of tick ``t`` (neurons and ``spike_list`` inputs) adds ``|w|`` into slot
    ``(t + 1 + d) & 7`` of its synapse type, so it arrives at tick ``t + 1 + d``.
 
-Every ``*`` and ``+`` rounds to float32. The options of :data:`neurodeploy.profiles.SPINNAKER2`
+Every ``*`` and ``+`` rounds to float32. The options of :data:`neurodeploy.targets.spinnaker2.profile.SPINNAKER2`
 change the order (``update_order``, ``i_offset``, ``current_sum``), the comparison
 (``threshold_op``), the reset and fused multiply-adds (``fma``); they come from the profile
-defaults, then ``network.metadata["profile_options"]``, then the ``options`` argument.
+defaults, then ``network.profile_options``, then the ``options`` argument.
 
 Mapping from the hardware model: ``alpha_decay = decay_mem``, ``exc_decay = inh_decay =
 decay_syn``, ``threshold`` (``+inf`` for ``li`` populations, which never fire), ``i_offset =
@@ -32,7 +32,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neurodeploy.emulator.layout import Outputs, layout
-from neurodeploy.emulator.spinnaker2_kernels import (
+from neurodeploy.network import Network
+from neurodeploy.profiles import check_network
+from neurodeploy.records import Recording
+from neurodeploy.spikes import SpikeData
+from neurodeploy.targets.spinnaker2.arithmetic import V_RESET
+from neurodeploy.targets.spinnaker2.kernels import (
     N_OPTIONS,
     OPT_FMA,
     OPT_LEFT_TO_RIGHT,
@@ -42,16 +47,10 @@ from neurodeploy.emulator.spinnaker2_kernels import (
     OPT_VOLTAGE_FIRST,
     spinnaker2_run,
 )
-from neurodeploy.errors import NetworkError
-from neurodeploy.network import Network
-from neurodeploy.profiles import SPINNAKER2, check_network
-from neurodeploy.records import Recording
-from neurodeploy.spikes import SpikeData
+from neurodeploy.targets.spinnaker2.profile import SPINNAKER2
+from neurodeploy.validation import require_profile
 
-__all__ = ["V_RESET", "options_array", "run_spinnaker2"]
-
-#: v after a spike under ``reset = "reset_to_v_reset"`` (the canonical reset to zero).
-V_RESET = 0.0
+__all__ = ["options_array", "run_spinnaker2"]
 
 
 def options_array(options: Mapping[str, Any]) -> NDArray[np.int64]:
@@ -85,7 +84,7 @@ def run_spinnaker2(
     record_v, record_u : bool
         Also record v (after reset) and ``u = I_exc - I_inh``, float32.
     options : mapping, optional
-        Overrides of the profile options (see :data:`neurodeploy.profiles.SPINNAKER2`).
+        Overrides of the profile options (see :data:`neurodeploy.targets.spinnaker2.profile.SPINNAKER2`).
 
     Returns
     -------
@@ -98,10 +97,7 @@ def run_spinnaker2(
     NetworkError, ProfileLimitError, ConfigError
         Wrong profile, a broken limit, inputs that do not fit, or a bad option.
     """
-    if network.profile != SPINNAKER2.name:
-        raise NetworkError(
-            f"profile must be 'spinnaker2' for the SpiNNaker2 emulator, got {network.profile!r}"
-        )
+    require_profile(network, SPINNAKER2.name, "the SpiNNaker2 emulator")
     check_network(network)
     resolved = SPINNAKER2.resolve_options(network, options)
     events, offsets, neuron_params, syn_ptr, syn_data = _pack(network, inputs)

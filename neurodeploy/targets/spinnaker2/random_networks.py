@@ -20,15 +20,11 @@ from typing import Any
 import numpy as np
 
 from neurodeploy.network import Network, Population, Projection
-from neurodeploy.profiles import PROFILE_OPTIONS_KEY
+from neurodeploy.targets.spinnaker2.arithmetic import f32
 
 __all__ = ["SPINNAKER2_REGIMES", "random_spinnaker2_network"]
 
 SPINNAKER2_REGIMES = ("typical", "integer", "stress", "sparse")
-
-
-def _f32(x: float) -> float:
-    return float(np.float32(x))
 
 
 def random_spinnaker2_network(
@@ -57,7 +53,7 @@ def random_spinnaker2_network(
     regime : str, optional
         One of :data:`SPINNAKER2_REGIMES`.
     options : mapping, optional
-        Profile options to pin in ``metadata["profile_options"]``.
+        Profile options to pin in ``Network.profile_options``.
 
     Returns
     -------
@@ -82,15 +78,13 @@ def random_spinnaker2_network(
             projs.append(_projection(rng, pops[-1], pops[-1], max_delay, regime))
         if layer > 0 and rng.random() < 0.25:
             projs.append(_projection(rng, pops[0], pops[-1], max_delay, regime))
-    metadata: dict[str, Any] = {"generator": "random_spinnaker2_network", "regime": regime}
-    if options:
-        metadata[PROFILE_OPTIONS_KEY] = dict(options)
     return Network(
         dt_ms=1.0,
         populations=tuple(pops),
         projections=tuple(projs),
         profile="spinnaker2",
-        metadata=metadata,
+        profile_options=dict(options or {}),
+        metadata={"generator": "random_spinnaker2_network", "regime": regime},
     ).validate()
 
 
@@ -104,25 +98,25 @@ def _population(
         threshold = float(rng.integers(1, 30))
         bias = rng.integers(-2, 3, n_bias) * float(rng.choice([0.0, 0.5, 1.0]))
     elif regime == "stress":
-        decay_mem = _f32(rng.choice([0.0, 1.0, rng.random(), 1.0 - rng.random() * 1e-3]))
-        decay_syn = _f32(rng.choice([0.0, 1.0, rng.random(), 1.0 - rng.random() * 1e-3]))
-        threshold = _f32(
+        decay_mem = f32(rng.choice([0.0, 1.0, rng.random(), 1.0 - rng.random() * 1e-3]))
+        decay_syn = f32(rng.choice([0.0, 1.0, rng.random(), 1.0 - rng.random() * 1e-3]))
+        threshold = f32(
             rng.choice([-rng.uniform(0, 5), rng.uniform(0, 1e-3), 2 ** rng.uniform(0, 12)])
         )
         scale = float(rng.choice([0.0, 1e-40, 1e-3, 1.0, 50.0]))  # 1e-40 is subnormal in float32
         bias = rng.uniform(-1, 1, n_bias) * scale
     elif regime == "sparse":
-        decay_mem = _f32(rng.uniform(0.3, 1.0))
-        decay_syn = _f32(rng.uniform(0.0, 0.9))
-        threshold = _f32(rng.uniform(8, 60))
+        decay_mem = f32(rng.uniform(0.3, 1.0))
+        decay_syn = f32(rng.uniform(0.0, 0.9))
+        threshold = f32(rng.uniform(8, 60))
         bias = np.zeros(n_bias)
     else:
-        decay_mem = _f32(rng.uniform(0.5, 1.0))
-        decay_syn = _f32(rng.uniform(0.5, 1.0))
-        threshold = _f32(rng.uniform(1, 40))
+        decay_mem = f32(rng.uniform(0.5, 1.0))
+        decay_syn = f32(rng.uniform(0.5, 1.0))
+        threshold = f32(rng.uniform(1, 40))
         bias = rng.uniform(-0.5, 0.5, n_bias) * (rng.random() < 0.6)
     bias = np.broadcast_to(np.asarray(bias, np.float32).astype(np.float64), (size,)).copy()
-    v_scale = _f32(rng.uniform(0.01, 2.0))
+    v_scale = f32(rng.uniform(0.01, 2.0))
     return Population(
         name=name,
         size=size,
@@ -155,5 +149,5 @@ def _projection(
         target=target.name,
         weights=weights.astype(np.int64),
         delays=delays.astype(np.int64),
-        weight_scale=_f32(rng.uniform(0.01, 2.0)),
+        weight_scale=f32(rng.uniform(0.01, 2.0)),
     )

@@ -11,7 +11,8 @@ Arithmetic (Lava 0.10.0 ``fixed_pt``: ``PyLifModelBitAcc``, ``PyDenseModelBitAcc
    applies ``weight_exp`` to each sum (``<<``, or floor ``>>``) and adds it, int32-wrapped, into
    the slot that is sent at step ``t + 1 + d``.
 
-Weights first go through Lava's preprocessing (:func:`effective_weights`).
+Weights first go through Lava's preprocessing
+(:func:`neurodeploy.targets.loihi2.arithmetic.effective_weights`).
 """
 
 from __future__ import annotations
@@ -20,48 +21,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neurodeploy.emulator.layout import Outputs, layout
-from neurodeploy.emulator.loihi2_kernels import loihi2_run
-from neurodeploy.errors import NetworkError
 from neurodeploy.network import Network, Projection
 from neurodeploy.profiles import check_network
 from neurodeploy.records import Recording
 from neurodeploy.spikes import SpikeData
+from neurodeploy.targets.loihi2.arithmetic import bias_int32, effective_weights, infer_sign_mode
+from neurodeploy.targets.loihi2.kernels import loihi2_run
+from neurodeploy.validation import require_profile
 
-__all__ = ["SIGN_MODES", "effective_weights", "infer_sign_mode", "run_loihi2"]
-
-# lava.utils.weightutils.SignMode values; 0 means "infer from the weights" (Lava's default).
-SIGN_MODES = {1: "mixed", 2: "excitatory", 3: "inhibitory"}
-MIXED, EXCITATORY, INHIBITORY = 1, 2, 3
-
-
-def infer_sign_mode(weights: NDArray[np.integer]) -> int:
-    """Lava's rule: excitatory if no weight is negative (all-zero included), inhibitory if none
-    is positive, mixed otherwise."""
-    if weights.size == 0 or weights.min() >= 0:
-        return EXCITATORY
-    if weights.max() <= 0:
-        return INHIBITORY
-    return MIXED
-
-
-def effective_weights(
-    weights: NDArray[np.integer], num_weight_bits: int, sign_mode: int = 0
-) -> NDArray[np.int64]:
-    """The integer weights Lava's Dense actually uses, shape of ``weights``.
-
-    Clip to 8 bits for the sign mode (mixed [-256, 255], excitatory [0, 255], inhibitory [-255, 0]),
-    then drop the low ``8 - num_weight_bits + is_mixed`` bits with a floor (of the magnitude for
-    inhibitory weights).
-    """
-    mode = sign_mode or infer_sign_mode(weights)
-    w = np.asarray(weights, dtype=np.int64)
-    if mode == INHIBITORY:
-        w = -w
-    low = -256 if mode == MIXED else 0
-    w = np.clip(w, low, 255)
-    drop = 8 - num_weight_bits + (1 if mode == MIXED else 0)
-    w = (w >> drop) << drop
-    return -w if mode == INHIBITORY else w
+__all__ = ["run_loihi2"]
 
 
 def run_loihi2(
@@ -84,10 +52,7 @@ def run_loihi2(
         Per non-input population: spikes uint8 and optionally v, u int32, each
         (n_samples, n_steps, size).
     """
-    if network.profile != "loihi2":
-        raise NetworkError(
-            f"profile must be 'loihi2' for the Loihi 2 emulator, got {network.profile!r}"
-        )
+    require_profile(network, "loihi2", "the Loihi 2 emulator")
     check_network(network)
     packed = _pack(network, inputs)
     out = Outputs.allocate(
@@ -119,7 +84,7 @@ def _pack(network: Network, inputs: SpikeData) -> tuple[NDArray[np.int64], ...]:
         neuron_params[sl, 0] = 4095 - hw["du"]
         neuron_params[sl, 1] = 4096 - hw["dv"]
         neuron_params[sl, 2] = hw["vth"] << 6
-        neuron_params[sl, 3] = _bias(hw["bias_mant"], hw["bias_exp"])
+        neuron_params[sl, 3] = bias_int32(hw["bias_mant"], hw["bias_exp"])
 
     proj_info = np.zeros((len(network.projections), 5), np.int64)
     rows = []  # (source, proj, post, weight, delay)
@@ -177,11 +142,3 @@ def _synapses(
     else:
         source = n_inputs + neuron_offset[proj.source] + pre
     return np.stack([source, np.full_like(post, p), post, weights, delays], axis=1).astype(np.int64)
-
-
-def _bias(bias_mant: NDArray[np.int64], bias_exp: NDArray[np.int64]) -> NDArray[np.int64]:
-    """``bias_mant << bias_exp`` (floor ``>>`` for a negative exponent), as Lava computes it in int32."""
-    shifted = np.where(
-        bias_exp >= 0, bias_mant << np.maximum(bias_exp, 0), bias_mant >> np.maximum(-bias_exp, 0)
-    )
-    return ((shifted + 2**31) % 2**32) - 2**31

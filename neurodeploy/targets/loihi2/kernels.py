@@ -1,6 +1,6 @@
 """Numba kernels of the Loihi 2 emulator: Lava's fixed-point LIF and (Delay)Dense arithmetic.
 
-Only ``@njit`` functions on plain arrays live here; :mod:`neurodeploy.emulator.loihi2` packs a
+Only ``@njit`` functions on plain arrays live here; :mod:`neurodeploy.targets.loihi2.emulator` packs a
 hardware model into these arrays. Integer widths are explicit: state is int32 with Lava's wraps,
 products are int64, decays truncate toward zero.
 """
@@ -12,7 +12,7 @@ from numba import njit, prange
 
 __all__ = ["loihi2_run"]
 
-# Columns of the packed arrays (see neurodeploy.emulator.loihi2._pack).
+# Columns of the packed arrays (see neurodeploy.targets.loihi2.emulator._pack).
 NEURON_MULT_U, NEURON_MULT_V, NEURON_VTH, NEURON_BIAS = 0, 1, 2, 3
 PROJ_POST_OFFSET, PROJ_N_POST, PROJ_N_SLOTS, PROJ_BUF_OFFSET, PROJ_WEIGHT_EXP = 0, 1, 2, 3, 4
 BLOCK_PROJ, BLOCK_START, BLOCK_END = 0, 1, 2

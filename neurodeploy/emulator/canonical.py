@@ -1,6 +1,7 @@
-"""Float simulation of any float :class:`~neurodeploy.network.Network`, recorded per population.
+"""The canonical float model: simulation of any float :class:`~neurodeploy.network.Network`.
 
-This is the trainer's forward kernel (canonical semantics, float64) with dense recording, so that
+The forward kernel (:mod:`neurodeploy.emulator.canonical_kernels`, float64) is the one the
+EventProp trainer differentiates; here it records spikes, v and I per population, so that
 ``evaluate`` and quantization reports compare float and emulated runs through the same
 :class:`~neurodeploy.records.Recording` and :mod:`neurodeploy.readout` rules.
 """
@@ -11,12 +12,13 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from neurodeploy.emulator import canonical_kernels as K
+from neurodeploy.emulator.canonical_layout import PackedNetwork, pack_network, round_delays
 from neurodeploy.errors import NetworkError
 from neurodeploy.network import Network
 from neurodeploy.records import PopulationRecord, Recording
 from neurodeploy.spikes import SpikeData
-from neurodeploy.trainer import kernels as K
-from neurodeploy.trainer.model import PackedNetwork, pack_network, round_delays
+from neurodeploy.validation import require_channels
 
 __all__ = ["iter_recordings", "simulate"]
 
@@ -28,19 +30,16 @@ def _check(network: Network, spikes: SpikeData) -> PackedNetwork:
         )
     network.validate()
     packed = pack_network(network)
-    n_in = int(packed.pops_i[0, K.P_SIZE])
-    if spikes.n_channels != n_in:
-        raise NetworkError(
-            f"input population {packed.names[0]!r} has {n_in} neurons, the spikes have {spikes.n_channels} channels"
-        )
+    require_channels(network, spikes)
     spikes.validate()
     return packed
 
 
-def _net_arrays(network: Network, packed: PackedNetwork) -> tuple:
-    w_t = packed.pack_weights([p.weights for p in network.projections])
-    d_t = packed.pack_delays([round_delays(p.delays) for p in network.projections])
-    return (packed.pops_i, packed.pops_f, packed.projs_i, w_t, d_t, packed.bias)
+def _net_arrays(network: Network, packed: PackedNetwork) -> K.KernelNet:
+    return packed.kernel_net(
+        [p.weights for p in network.projections],
+        [round_delays(p.delays) for p in network.projections],
+    )
 
 
 def iter_recordings(
@@ -58,12 +57,11 @@ def iter_recordings(
     """
     packed = _check(network, spikes)
     net = _net_arrays(network, packed)
-    names = [n for n in packed.names[1:]] if populations is None else list(populations)
+    non_input = packed.non_input_names
+    names = list(non_input) if populations is None else list(populations)
     for name in names:
-        if name not in packed.names[1:]:
-            raise NetworkError(
-                f"no non-input population named {name!r}; have {list(packed.names[1:])}"
-            )
+        if name not in non_input:
+            raise NetworkError(f"no non-input population named {name!r}; have {list(non_input)}")
     lo = min(packed.offset(n) for n in names)
     hi = max(packed.offset(n) + network.population(n).size for n in names)
     events = (spikes.steps, spikes.units, spikes.offsets)

@@ -1,6 +1,6 @@
 """Numba kernels of the SpiNNaker2 emulator: py-spinnaker2 ``lif_curr_exp`` in float32.
 
-Only ``@njit`` functions on plain arrays live here; :mod:`neurodeploy.emulator.spinnaker2` packs a
+Only ``@njit`` functions on plain arrays live here; :mod:`neurodeploy.targets.spinnaker2.emulator` packs a
 hardware model into these arrays. Every arithmetic operation is on ``float32`` values (numba keeps
 ``float32 op float32`` in float32; constants are ``np.float32``), each rounded once, as the
 Cortex-M4F FPU does without contraction. No fastmath: LLVM then neither fuses multiply-adds nor
@@ -14,7 +14,7 @@ from numba import njit, prange
 
 __all__ = ["spinnaker2_run"]
 
-# Columns of neuron_params (see neurodeploy.emulator.spinnaker2._pack).
+# Columns of neuron_params (see neurodeploy.targets.spinnaker2.emulator._pack).
 (
     NEURON_ALPHA,
     NEURON_EXC_DECAY,
