@@ -1,3 +1,6 @@
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -73,3 +76,17 @@ def float_network() -> Network:
         ),
         metadata={"config": {"lr": 1e-3}},
     )
+
+
+FAKE_SPINNAKER2 = Path(__file__).parent / "backends" / "fake_spinnaker2"
+
+
+@pytest.fixture
+def fake_spinnaker2(monkeypatch):
+    """The py-spinnaker2 stand-in of tests/backends/fake_spinnaker2 on ``sys.path``."""
+    monkeypatch.syspath_prepend(str(FAKE_SPINNAKER2))
+    monkeypatch.delenv("FAKE_SPINNAKER2_LOG", raising=False)
+    monkeypatch.delenv("FAKE_SPINNAKER2_CORRUPT", raising=False)
+    yield
+    for name in [m for m in sys.modules if m == "spinnaker2" or m.startswith("spinnaker2.")]:
+        del sys.modules[name]

@@ -8,8 +8,6 @@ saying what to install.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,8 +16,6 @@ from neurodeploy.cli import main
 from neurodeploy.files import write_network
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.targets.spinnaker2.random_networks import random_spinnaker2_network
-
-FAKE = Path(__file__).parents[1] / "backends" / "fake_spinnaker2"
 
 
 @pytest.fixture
@@ -120,16 +116,6 @@ def test_deploy_without_py_spinnaker2_says_what_to_install(model, capsys):
     assert len(lines) == 1
     assert "pip install git+https://gitlab.com/spinnaker2/py-spinnaker2.git" in lines[0]
     assert "neurodeploy export MODEL.h5 --backend spinnaker2 --out DIR --data SPEC" in lines[0]
-
-
-@pytest.fixture
-def fake_spinnaker2(monkeypatch):
-    monkeypatch.syspath_prepend(str(FAKE))
-    monkeypatch.delenv("FAKE_SPINNAKER2_LOG", raising=False)
-    monkeypatch.delenv("FAKE_SPINNAKER2_CORRUPT", raising=False)
-    yield
-    for name in [m for m in sys.modules if m == "spinnaker2" or m.startswith("spinnaker2.")]:
-        del sys.modules[name]
 
 
 def test_deploy_runs_the_bundle_and_compares_with_the_emulator(

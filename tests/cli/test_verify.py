@@ -8,8 +8,6 @@ fixed-point simulator.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +19,6 @@ from neurodeploy.targets.spinnaker2.random_networks import random_spinnaker2_net
 from neurodeploy.verification import check_agreement
 from tests.conftest import loihi2_network
 
-FAKE = Path(__file__).parents[1] / "backends" / "fake_spinnaker2"
-
 
 def _main(argv, capsys):
     with pytest.raises(SystemExit) as info:
@@ -32,15 +28,9 @@ def _main(argv, capsys):
 
 
 @pytest.fixture
-def fake_spinnaker2(monkeypatch):
+def spinnaker2_board(fake_spinnaker2, monkeypatch):
     """py-spinnaker2's stand-in importable, and a chip address set."""
-    monkeypatch.syspath_prepend(str(FAKE))
     monkeypatch.setenv("NEURODEPLOY_SPINNAKER2_HOST", "10.1.1.1")
-    monkeypatch.delenv("FAKE_SPINNAKER2_LOG", raising=False)
-    monkeypatch.delenv("FAKE_SPINNAKER2_CORRUPT", raising=False)
-    yield
-    for name in [m for m in sys.modules if m == "spinnaker2" or m.startswith("spinnaker2.")]:
-        del sys.modules[name]
 
 
 @pytest.fixture
@@ -69,7 +59,7 @@ def spinnaker2_model(tmp_path):
 
 
 def test_random_networks_against_spinnaker2_are_spinnaker2_networks(
-    fake_spinnaker2, seen_profiles, capsys
+    spinnaker2_board, seen_profiles, capsys
 ):
     argv = ["verify", "--random-networks", "3", "--against", "spinnaker2", "--steps", "12"]
     code, stdout, _ = _main([*argv, "--json", "--seed", "4"], capsys)
@@ -89,7 +79,7 @@ def test_random_networks_against_spinnaker2_are_spinnaker2_networks(
     )
 
 
-def test_a_board_that_flips_a_spike_fails_verify(fake_spinnaker2, monkeypatch, capsys):
+def test_a_board_that_flips_a_spike_fails_verify(spinnaker2_board, monkeypatch, capsys):
     import spinnaker2.hardware  # the stand-in flips one spike in its first run after this reset
 
     monkeypatch.setenv("FAKE_SPINNAKER2_CORRUPT", "1")
@@ -117,7 +107,7 @@ def test_random_networks_against_spinnaker2_without_py_spinnaker2_says_what_to_i
 
 
 def test_a_model_file_is_checked_with_random_inputs(
-    spinnaker2_model, fake_spinnaker2, seen_profiles, capsys
+    spinnaker2_model, spinnaker2_board, seen_profiles, capsys
 ):
     argv = ["verify", str(spinnaker2_model), "--against", "spinnaker2", "--samples", "3"]
     code, stdout, _ = _main([*argv, "--steps", "15", "--json"], capsys)
@@ -127,7 +117,7 @@ def test_a_model_file_is_checked_with_random_inputs(
     assert (doc["networks"], doc["samples"], doc["steps"], doc["mismatches"]) == (1, 3, 45, 0)
 
 
-def test_a_model_of_another_profile_is_refused_in_one_line(tmp_path, fake_spinnaker2, capsys):
+def test_a_model_of_another_profile_is_refused_in_one_line(tmp_path, spinnaker2_board, capsys):
     model = write_network(loihi2_network(), tmp_path / "l2.h5")
     code, stdout, err = _main(
         ["verify", str(model), "--against", "spinnaker2", "--steps", "5", "--json"], capsys

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurodeploy.network import Network, Population, Projection
+from neurodeploy.targets.layers import random_layers
 
 __all__ = ["LOIHI2_REGIMES", "random_loihi2_network"]
 
@@ -34,26 +35,16 @@ def random_loihi2_network(
     n_layers = int(rng.integers(1, 5)) if n_layers is None else n_layers
     regime = str(rng.choice(LOIHI2_REGIMES)) if regime is None else regime
     max_delay = int(rng.choice([0, 3, 12, 62])) if max_delay is None else max_delay
-    n_in = int(rng.integers(1, max_size + 1))
-    pops = [Population(name="input", size=n_in, kind="input")]
-    projs: list[Projection] = []
-    for layer in range(n_layers):
-        size = int(rng.integers(1, max_size + 1))
-        kind = "li" if layer == n_layers - 1 and rng.random() < 0.3 else "lif"
-        pops.append(
-            Population(
-                name=f"layer{layer}",
-                size=size,
-                kind=kind,
-                hw_params=_neuron_params(rng, size, regime),
-            )
-        )
-        projs.append(_projection(rng, pops[-2], pops[-1], max_delay, regime))
-        is_recurrent = rng.random() < 0.4 if recurrent is None else recurrent
-        if is_recurrent:
-            projs.append(_projection(rng, pops[-1], pops[-1], max_delay, regime))
-        if layer > 0 and rng.random() < 0.25:
-            projs.append(_projection(rng, pops[0], pops[-1], max_delay, regime))
+    pops, projs = random_layers(
+        rng,
+        n_layers=n_layers,
+        max_size=max_size,
+        recurrent=recurrent,
+        population=lambda name, size, kind: Population(
+            name=name, size=size, kind=kind, hw_params=_neuron_params(rng, size, regime)
+        ),
+        projection=lambda src, tgt: _projection(rng, src, tgt, max_delay, regime),
+    )
     return Network(
         dt_ms=1.0,
         populations=tuple(pops),

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from neurodeploy.network import Network, Population, Projection
+from neurodeploy.targets.layers import random_layers
 from neurodeploy.targets.spinnaker2.arithmetic import f32
 
 __all__ = ["SPINNAKER2_REGIMES", "random_spinnaker2_network"]
@@ -65,19 +66,14 @@ def random_spinnaker2_network(
     if regime not in SPINNAKER2_REGIMES:
         raise ValueError(f"regime must be one of {', '.join(SPINNAKER2_REGIMES)}, got {regime!r}")
     max_delay = int(rng.choice([0, 3, 7])) if max_delay is None else max_delay
-    n_in = int(rng.integers(1, max_size + 1))
-    pops = [Population(name="input", size=n_in, kind="input")]
-    projs: list[Projection] = []
-    for layer in range(n_layers):
-        size = int(rng.integers(1, max_size + 1))
-        kind = "li" if layer == n_layers - 1 and rng.random() < 0.3 else "lif"
-        pops.append(_population(rng, f"layer{layer}", size, kind, regime))
-        projs.append(_projection(rng, pops[-2], pops[-1], max_delay, regime))
-        is_recurrent = rng.random() < 0.4 if recurrent is None else recurrent
-        if is_recurrent:
-            projs.append(_projection(rng, pops[-1], pops[-1], max_delay, regime))
-        if layer > 0 and rng.random() < 0.25:
-            projs.append(_projection(rng, pops[0], pops[-1], max_delay, regime))
+    pops, projs = random_layers(
+        rng,
+        n_layers=n_layers,
+        max_size=max_size,
+        recurrent=recurrent,
+        population=lambda name, size, kind: _population(rng, name, size, kind, regime),
+        projection=lambda src, tgt: _projection(rng, src, tgt, max_delay, regime),
+    )
     return Network(
         dt_ms=1.0,
         populations=tuple(pops),
