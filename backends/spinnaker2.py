@@ -8,8 +8,9 @@ network element               py-spinnaker2 construct
 input population              ``snn.Population(size, "spike_list", {neuron: [ticks]})``, per sample
 lif / li population           ``snn.Population(size, "lif_curr_exp", params, record=["spikes", "v"])``
                               with ``alpha_decay = decay_mem``, ``exc_decay = inh_decay =
-                              decay_syn``, ``threshold`` (``Infinity`` for ``li``), ``i_offset =
-                              bias`` (a list where neurons differ), ``v_init = v_reset = 0.0``,
+                              decay_syn``, ``threshold`` (for ``li``: a finite power of two v
+                              provably never reaches, :func:`li_threshold`), ``i_offset = bias`` (a
+                              list where neurons differ), ``v_init = v_reset = 0.0``,
                               ``reset`` from the ``reset`` option, refractory period 0
 projection                    ``snn.Projection(pre, post, [[pre, post, weight, delay], ...])``, one
                               row per non-zero integer weight (sign = synapse type), delay = field
@@ -23,8 +24,12 @@ The bundle (:func:`export_spinnaker2`) is a folder a board user can take anywher
 hardware model ``model.h5``. The runner's results file goes back to :func:`compare_results`.
 
 Floats in the JSON files are written with Python's shortest round-trip repr of float32-exact
-values, so the chip receives exactly the model's float32 parameters; ``Infinity`` (Python's JSON
-spelling) marks a threshold that is never reached.
+values, so the chip receives exactly the model's float32 parameters. Every JSON file is strict
+JSON (``allow_nan=False``: no ``NaN``/``Infinity`` tokens, which other parsers reject). A
+non-spiking readout (``li``, threshold ``+inf`` in the hardware model and the emulator) gets the
+finite threshold of :func:`li_threshold`, as py-spinnaker2 users write a non-spiking output
+(``"threshold": 1e9  # set to non-spiking`` in a Braille example built on py-spinnaker2), but
+with a bound proven for the model instead of a guess, so board and emulator still agree exactly.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import re
 import tempfile
@@ -46,7 +52,7 @@ from neurodeploy.backend import Capabilities
 from neurodeploy.backends import spinnaker2_runner as runner
 from neurodeploy.backends.spinnaker2_placement import Placement, format_placement, place
 from neurodeploy.backends.spinnaker2_readme import bundle_readme
-from neurodeploy.errors import BackendUnavailableError, ConfigError
+from neurodeploy.errors import BackendUnavailableError, ConfigError, ProfileLimitError
 from neurodeploy.files import atomic_path, write_network
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import check_network
@@ -64,6 +70,7 @@ __all__ = [
     "bundle_network",
     "export_spinnaker2",
     "inputs_fingerprint",
+    "li_threshold",
     "model_fingerprint",
 ]
 
@@ -116,13 +123,82 @@ def _scalar_or_list(values: np.ndarray) -> float | list[float]:
     return [float(x) for x in values]
 
 
-def _neuron_params(pop: Population, options: Mapping[str, Any]) -> dict[str, Any]:
+#: Largest power of two a float32 holds (2**127); an ``li`` threshold must not exceed it.
+_F32_MAX_POW2 = 2.0**127
+
+
+def _pow2_at_least(x: float) -> float:
+    """The smallest power of two >= ``x`` (and >= 1)."""
+    return 2.0 ** max(0, math.ceil(math.log2(x))) if x > 1 else 1.0
+
+
+def li_threshold(network: Network, pop: Population, input_multiplicity: int = 1) -> float:
+    """A finite float32 threshold that v of the non-spiking population ``pop`` provably never reaches.
+
+    Proof (float32, round to nearest even: monotonic, odd-symmetric, exact on float32 values).
+    Let ``K_E`` / ``K_H`` be the largest per-neuron sum of the excitatory / inhibitory integer
+    weights onto ``pop`` (a source spikes at most once per tick, an input channel at most
+    ``input_multiplicity`` times; a synapse delivers at most once per arrival tick), so a tick's
+    input is an integer in ``[0, K]`` and its float32 value is at most ``k = 2**ceil(log2 K)``.
+    With ``S = 2**25 k``: if ``0 <= I <= S`` then ``decay*I <= I`` (decay in [0, 1]) and
+    ``decay*I + in <= S + k < S + ulp(S)/2``, so the rounded update (fused or not) is ``<= S``:
+    ``0 <= I_exc <= S_E``, ``0 <= I_inh <= S_H`` forever. Every addend of the v update (``I_exc -
+    I_inh`` or each current alone, and ``i_offset``) is at most ``C = max(S_E, S_H, 2**ceil(log2
+    max|i_offset|))`` in magnitude; with ``V = 2**25 C``, ``|v| <= V`` implies ``|alpha*v| <= V``
+    and ``|x + y| <= V + C < V + ulp(V)/2``, so each rounded step stays ``<= V`` in magnitude, in
+    every order the profile options select. The returned ``2 V`` is therefore never reached
+    (neither ``>`` nor ``>=`` fires), so the board running this threshold and the emulator
+    running ``+inf`` produce the same bits. It is a power of two, so exactly a float32.
+
+    Raises
+    ------
+    ProfileLimitError
+        ``2 V`` exceeds the float32 range (absurd fan-in or |i_offset|): no finite threshold
+        is provably safe.
+    """
+    exc = np.zeros(pop.size, np.float64)
+    inh = np.zeros(pop.size, np.float64)
+    for proj in network.projections:
+        if proj.target != pop.name:
+            continue
+        weights = np.rint(proj.weights)
+        times = input_multiplicity if network.population(proj.source).kind == "input" else 1
+        exc += times * np.where(weights > 0, weights, 0).sum(axis=1)
+        inh += times * np.where(weights < 0, -weights, 0).sum(axis=1)
+    s_exc = 2.0**25 * _pow2_at_least(float(exc.max(initial=0.0)))
+    s_inh = 2.0**25 * _pow2_at_least(float(inh.max(initial=0.0)))
+    offset = float(np.abs(pop.bias.astype(np.float32)).max(initial=0.0))
+    bound = 2.0**25 * max(s_exc, s_inh, _pow2_at_least(offset))
+    if 2 * bound > _F32_MAX_POW2:
+        raise ProfileLimitError(
+            f"populations/{pop.name}: no finite float32 threshold is provably out of reach for this "
+            f"li readout (|v| bound 2**{int(math.log2(bound))}); reduce its fan-in weights or |bias|"
+        )
+    return 2 * bound
+
+
+def _input_multiplicity(inputs: SpikeData | None) -> int:
+    """Most events of one channel at one tick in one sample (1 without inputs)."""
+    if inputs is None or len(inputs.steps) == 0:
+        return 1
+    sample = np.repeat(np.arange(len(inputs)), np.diff(inputs.offsets))
+    keys = np.stack([sample, inputs.steps, inputs.units], axis=1).astype(np.int64)
+    _, counts = np.unique(keys, axis=0, return_counts=True)
+    return max(1, int(counts.max()))
+
+
+def _neuron_params(
+    network: Network, pop: Population, options: Mapping[str, Any], input_multiplicity: int = 1
+) -> dict[str, Any]:
     """py-spinnaker2 ``lif_curr_exp`` params of one population."""
+    threshold = (
+        float(pop.threshold) if pop.is_spiking else li_threshold(network, pop, input_multiplicity)
+    )
     return {
         "alpha_decay": float(pop.decay_mem),
         "exc_decay": float(pop.decay_syn),
         "inh_decay": float(pop.decay_syn),
-        "threshold": float(pop.threshold) if pop.is_spiking else float("inf"),
+        "threshold": threshold,
         "i_offset": _scalar_or_list(pop.bias),
         "v_init": 0.0,
         "v_reset": V_RESET,
@@ -142,9 +218,16 @@ def _connections(proj: Projection) -> list[list[int]]:
 
 
 def bundle_network(
-    network: Network, options: Mapping[str, Any], placement: Placement | None = None
+    network: Network,
+    options: Mapping[str, Any],
+    placement: Placement | None = None,
+    input_multiplicity: int = 1,
 ) -> dict[str, Any]:
-    """The ``network.json`` document of ``network`` (see the module docstring)."""
+    """The ``network.json`` document of ``network`` (see the module docstring).
+
+    ``input_multiplicity``: the most spikes one input channel sends at one tick (for the proven
+    ``li`` threshold, :func:`li_threshold`).
+    """
     placement = placement or place(network, options)
     channel = 0
     pops = []
@@ -156,7 +239,7 @@ def bundle_network(
             channel += pop.size
         else:
             entry["neuron_model"] = "lif_curr_exp"
-            entry["params"] = _neuron_params(pop, options)
+            entry["params"] = _neuron_params(network, pop, options, input_multiplicity)
             entry["record"] = ["spikes", "v"]
             entry["v_scale"] = float(pop.v_scale)
         entry["max_atoms_per_core"] = placement.neurons_per_core[pop.name]
@@ -231,8 +314,12 @@ def _write_text(path: Path, text: str, mode: int = 0o644) -> None:
 
 
 def _write_json(path: Path, document: Any) -> None:
-    """Indented JSON with every list of plain numbers on one line (a connection per line)."""
-    text = json.dumps(document, indent=1)
+    """Strict, indented JSON with every list of plain numbers on one line (a connection per line).
+
+    ``allow_nan=False``: a NaN or infinity raises ValueError instead of writing a token
+    (``NaN``, ``Infinity``) that strict JSON parsers reject.
+    """
+    text = json.dumps(document, indent=1, allow_nan=False)
     text = _NUMBER_LIST.sub(
         lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text
     )
@@ -267,8 +354,9 @@ def export_spinnaker2(
     Raises
     ------
     NetworkError, ProfileLimitError, ConfigError
-        Wrong profile, a broken limit (values, neurons per PE, synapse memory, PEs per chip),
-        inputs that do not fit, or a bad option.
+        Wrong profile, a broken limit (values, neurons per PE, synapse memory, PEs per chip, an
+        ``li`` readout with no provably safe finite threshold), inputs that do not fit, or a bad
+        option.
     """
     require_profile(network, SPINNAKER2.name, "the SpiNNaker2 backend")
     network.validate()
@@ -278,7 +366,10 @@ def export_spinnaker2(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    _write_json(out / "network.json", bundle_network(network, resolved, placement))
+    if inputs is not None:
+        _check_inputs(network, inputs)
+    multiplicity = _input_multiplicity(inputs)
+    _write_json(out / "network.json", bundle_network(network, resolved, placement, multiplicity))
     written.append(out / "network.json")
     if inputs is not None:
         _write_json(out / "inputs.json", bundle_inputs(network, inputs))

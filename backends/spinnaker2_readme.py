@@ -62,13 +62,39 @@ reported separately).
 
 Every population is `lif_curr_exp`: `alpha_decay` (membrane), `exc_decay` = `inh_decay`
 (synaptic currents), `threshold`, `i_offset` (per neuron where they differ), `v_init` = `v_reset`
-= 0, reset `{reset}`, refractory period 0 (`{t_refrac_key}`). Non-spiking readouts get
-`threshold = Infinity`. Weights are integers in [-15, 15] (sign = excitatory/inhibitory synapse),
-delays 0..7 (a spike at tick t arrives at tick t + 1 + delay). All numbers are float32 values in
-hardware units, where one weight unit adds 1.0 to a current; `v_scale` (per population) and
-`weight_scale` (per projection) in `network.json` map them back to the float model.
+= 0, reset `{reset}`, refractory period 0 (`{t_refrac_key}`). Weights are integers in
+[-15, 15] (sign = excitatory/inhibitory synapse), delays 0..7 (a spike at tick t arrives at tick
+t + 1 + delay). All numbers are float32 values in hardware units, where one weight unit adds 1.0
+to a current; `v_scale` (per population) and `weight_scale` (per projection) in `network.json`
+map them back to the float model.
 
-## Assumptions (UNVERIFIED; profile options, values used here)
+**Non-spiking readouts** ({li_line}) are written the way py-spinnaker2 users write a
+non-spiking output: a large finite `threshold`. Here it is a power of two proven out of reach
+for that population (twice a bound on |v| derived from its fan-in weights and |i_offset|; the
+proof is in `li_threshold` of neurodeploy's `backends/spinnaker2.py`), so the readout never
+spikes on the board and the emulator's `+inf` threshold gives the same bits.
+
+Every `.json` file here is strict JSON (no `NaN`/`Infinity` tokens).
+
+## What was checked against which source
+
+py-spinnaker2 is on GitLab only and was not available to neurodeploy's tests; its public
+copies and users were read instead:
+
+| fact | source |
+|---|---|
+| `lif` params `threshold, alpha_decay, i_offset, v_init, v_reset, reset` and the two reset modes; `lif` weights integers in [-15, 15], delays 0..7 (hardware delay + 1) | the py-spinnaker2 `lif` example as repeated in `ngr-francesco/dynamic-neural-field-spinnaker2`, `dynamic_neural_field.py` |
+| `lif_curr_exp*` adds `exc_decay`, `inh_decay`, `t_refrac`; `v_reset` ignored under `reset_by_subtraction` | py-spinnaker2's own NIR converter `s2_nir.py` (`convert_CubaLIF`, copies read) |
+| a non-spiking output as a large finite threshold (`1e9`) | a Braille example on py-spinnaker2 (`lif_curr_exp_no_delay`) |
+| `snn.Population / Projection / Network`, `hardware.SpiNNaker2Chip(eth_ip=...)`, `run(net, timesteps, sys_tick_in_s=...)`, `get_spikes`, `get_voltages`, `set_max_atoms_per_core` | `neuromorphs/NIR` `paper/03_rnn/Braille_inference_spinnaker2.py`, `dynamic_neural_field.py` above |
+
+## Assumptions (UNVERIFIED)
+
+- The 4-bit weight / 3-bit delay ranges for `lif_curr_exp`: documented only for `lif`.
+- The refractory parameter's spelling: `t_refrac` (s2_nir) or `t_refract` (one user example);
+  this bundle uses `{t_refrac_key}` (profile option `t_refrac_key`). It is always 0 ticks.
+- The exception types py-spinnaker2 raises for bad parameters, weights or delays.
+- The options below (profile options, values used here):
 
 {options_table}
 
@@ -90,6 +116,8 @@ def bundle_readme(
     else:
         inputs_line = f"`inputs.json` holds {len(inputs)} samples of {inputs.n_steps} ticks."
         n_steps = str(inputs.n_steps)
+    li = [p.name for p in network.populations if p.kind == "li"]
+    li_line = "here: " + ", ".join(f"`{name}`" for name in li) if li else "none in this model"
     rows = ["| option | value | meaning |", "|---|---|---|"]
     for key, option in SPINNAKER2.options.items():
         rows.append(f"| `{key}` | `{options[key]}` | {option.doc} |")
@@ -103,6 +131,7 @@ def bundle_readme(
         n_steps=n_steps,
         reset=options["reset"],
         t_refrac_key=options["t_refrac_key"],
+        li_line=li_line,
         options_table="\n".join(rows),
         total_cores=placement.total_cores,
         pes=placement.limits["pes_per_chip"],

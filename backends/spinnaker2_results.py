@@ -154,7 +154,10 @@ class BoardComparison:
 
     def to_json(self) -> dict[str, Any]:
         def mismatch(m: Mismatch | None) -> dict[str, Any] | None:
-            return None if m is None else {**m.__dict__, "text": str(m)}
+            if m is None:
+                return None
+            fields = {key: _json_value(value) for key, value in m.__dict__.items()}
+            return {**fields, "text": str(m)}
 
         return {
             "results": self.results,
@@ -203,6 +206,14 @@ class BoardComparison:
                 "i_offset, current_sum, fma)"
             )
         return "\n".join(lines)
+
+
+def _json_value(value: Any) -> Any:
+    """``value``, or its repr as a string where it is a NaN or infinite float (a board trace
+    without a value is NaN), so the report is strict JSON."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return repr(value)
+    return value
 
 
 def _first(

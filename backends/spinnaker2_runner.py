@@ -67,6 +67,11 @@ class BundleError(Exception):
     """A bundle file is missing or malformed, or an option is invalid."""
 
 
+def _reject_constant(token: str) -> Any:
+    """``json.load`` hook: the bundle is strict JSON, so ``NaN``/``Infinity`` are errors."""
+    raise ValueError(f"non-standard JSON token {token}")
+
+
 def load_bundle(bundle_dir: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """``(network, inputs, placement)`` JSON documents of the bundle in ``bundle_dir``."""
     docs = []
@@ -80,7 +85,10 @@ def load_bundle(bundle_dir: Path) -> tuple[dict[str, Any], dict[str, Any], dict[
             )
             raise BundleError(f"{path}: no such file{hint}")
         with open(path) as f:
-            docs.append(json.load(f))
+            try:
+                docs.append(json.load(f, parse_constant=_reject_constant))
+            except ValueError as exc:
+                raise BundleError(f"{path}: not strict JSON ({exc})") from None
     network, inputs, placement = docs
     if network.get("format") != BUNDLE_FORMAT or network.get("format_version") != BUNDLE_VERSION:
         raise BundleError(
@@ -189,7 +197,7 @@ def _create_results(
     f.attrs["format_version"] = RESULTS_VERSION
     f.attrs["model_fingerprint"] = bundle["model_fingerprint"]
     f.attrs["inputs_fingerprint"] = inputs["inputs_fingerprint"]
-    f.attrs["options"] = json.dumps(bundle["options"], sort_keys=True)
+    f.attrs["options"] = json.dumps(bundle["options"], sort_keys=True, allow_nan=False)
     f.attrs["n_steps"] = n_steps
     f.attrs["n_samples"] = n
     f.attrs["samples_done"] = 0

@@ -18,7 +18,16 @@ What is exercised against what (py-spinnaker2 is not installable here):
   BackendUnavailableError without it.
 - Placement limits (neurons per PE, synapse memory, PEs per chip).
 
-Not exercised: a real chip or py-spinnaker2 itself (the argument names come from hardware.md).
+- Every JSON file of a bundle parses with a strict parser (no NaN/Infinity tokens), ``li``
+  readouts included; the finite ``li`` threshold is never reached (the emulator run with it equals
+  the emulator run with +inf, on worst-case networks too).
+- The stand-in rejects what py-spinnaker2 would reject as far as public sources show: unknown
+  parameter names per neuron model, the other refractory spelling, non-finite values, weights
+  outside [-15, 15], delays outside 0..7, unknown record names (ValueError/TypeError: the real
+  package's exception types are not known).
+
+Not exercised: a real chip or py-spinnaker2 itself (the argument names come from public copies
+and users of py-spinnaker2; README "What was exercised against what").
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from hypothesis import strategies as st
 from neurodeploy.backends.spinnaker2 import (
     SpiNNaker2Backend,
     export_spinnaker2,
+    li_threshold,
     model_fingerprint,
 )
 from neurodeploy.backends.spinnaker2_placement import place
@@ -113,7 +123,7 @@ def _rebuild(doc: dict, network: Network) -> None:
         assert entry["neuron_model"] == "lif_curr_exp"
         assert _bits(p["alpha_decay"]) == _bits(pop.decay_mem)
         assert _bits(p["exc_decay"]) == _bits(pop.decay_syn) == _bits(p["inh_decay"])
-        expected_threshold = pop.threshold if pop.kind == "lif" else np.inf
+        expected_threshold = pop.threshold if pop.kind == "lif" else li_threshold(network, pop)
         assert _bits(p["threshold"]) == _bits(expected_threshold)
         bias = np.broadcast_to(np.asarray(p["i_offset"], np.float64), (pop.size,))
         np.testing.assert_array_equal(_bits(bias), _bits(pop.bias))
@@ -183,7 +193,7 @@ def test_bundle_holds_exactly_the_hardware_model(tmp_path_factory, seed, regime)
         np.testing.assert_array_equal(getattr(rebuilt, key), getattr(inputs, key))
 
 
-def test_li_threshold_is_infinity_and_per_neuron_offsets_are_lists(tmp_path):
+def test_li_threshold_is_a_proven_finite_power_of_two_and_offsets_are_lists(tmp_path):
     pops = (
         Population(name="in", size=2, kind="input"),
         Population(name="out", size=3, kind="li", decay_mem=0.5, bias=[0.25, 0.5, 0.25]),
@@ -202,7 +212,9 @@ def test_li_threshold_is_infinity_and_per_neuron_offsets_are_lists(tmp_path):
     export_spinnaker2(network, tmp_path)
     text = (tmp_path / "network.json").read_text()
     doc = json.loads(text)
-    assert doc["populations"][1]["params"]["threshold"] == float("inf") and "Infinity" in text
+    # per-neuron fan-in at most 15 each way -> k = 16, S = 2**29 = C -> |v| <= 2**54; 2**55
+    assert doc["populations"][1]["params"]["threshold"] == 2.0**55
+    assert "Infinity" not in text and "NaN" not in text
     assert doc["populations"][1]["params"]["i_offset"] == [0.25, 0.5, 0.25]
     assert doc["populations"][2]["params"]["i_offset"] == 0.75
     assert doc["projections"][0]["connections"] == [
@@ -489,3 +501,220 @@ def test_backend_without_py_spinnaker2_raises_with_install_hint():
     assert "pip install git+https://gitlab.com/spinnaker2/py-spinnaker2.git" in message
     assert "neurodeploy export MODEL.h5 --backend spinnaker2" in message
     assert isinstance(err.value, ImportError)
+
+
+# --------------------------------------------------------------------------------------------
+# strict JSON, the li threshold, and what the stand-in rejects
+
+
+def _strict_json(text: str):
+    def reject(token: str):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=reject)
+
+
+def _with_li_readout(seed: int) -> Network:
+    """A random network whose last population is an ``li`` readout (the usual classifier)."""
+    for k in range(100):
+        network = random_spinnaker2_network(np.random.default_rng(seed + 1000 * k), max_size=10)
+        if any(p.kind == "li" for p in network.populations):
+            return network
+    raise AssertionError("random_spinnaker2_network made no li population")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_bundle_json_file_is_strict_json(tmp_path, seed):
+    network = _with_li_readout(seed)
+    inputs = _inputs(network, seed=seed, n_samples=2, n_steps=12)
+    export_spinnaker2(network, tmp_path, inputs)
+    files = sorted(tmp_path.glob("*.json"))
+    assert {f.name for f in files} == {"network.json", "inputs.json", "placement.json"}
+    for f in files:
+        _strict_json(f.read_text())
+    doc = _strict_json((tmp_path / "network.json").read_text())
+    li = [e for e in doc["populations"] if e["kind"] == "li"]
+    assert li and all(np.isfinite(e["params"]["threshold"]) for e in li)
+    with pytest.raises(ValueError, match="Infinity"):
+        _strict_json('{"threshold": Infinity}')
+
+
+def test_runner_rejects_non_strict_json(tmp_path):
+    network = _network()
+    export_spinnaker2(network, tmp_path, _inputs(network, n_samples=1))
+    text = (tmp_path / "placement.json").read_text()
+    (tmp_path / "placement.json").write_text(text.replace("{", '{"x": NaN, ', 1))
+    done = _run_runner(tmp_path, "--host", "1.2.3.4")
+    assert done.returncode == 1 and "not strict JSON" in done.stderr and "NaN" in done.stderr
+
+
+def test_writing_nan_fails_loudly(tmp_path):
+    from neurodeploy.backends.spinnaker2 import _write_json
+
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        _write_json(tmp_path / "x.json", {"v": float("nan")})
+
+
+def test_comparison_report_with_nan_board_v_is_strict_json(board_run, tmp_path):
+    network, _, bundle = board_run
+    results = tmp_path / "results.h5"
+    shutil.copyfile(bundle / "results.h5", results)
+    with h5py.File(results, "r+") as f:
+        name = next(iter(f["populations"]))
+        spikes = f["populations"][name]["spikes"][...]
+        s, t, i = np.argwhere(spikes == 0)[0]
+        f["populations"][name]["v"][s, t, i] = np.nan  # the chip returned no value there
+    report = compare_results(network, results)
+    assert not report.ok and report.v_mismatches == 1
+    doc = _strict_json(json.dumps(report.to_json(), allow_nan=False))
+    assert doc["first_v_mismatch"]["actual"] == "nan"
+
+
+def _emulate_with_exported_thresholds(
+    network: Network, inputs: SpikeData, monkeypatch, options: dict
+):
+    """The emulator run with each li population's exported threshold instead of +inf."""
+    import neurodeploy.targets.spinnaker2.emulator as emulator
+
+    original = emulator._pack
+    offsets, start = {}, 0
+    for pop in network.populations:
+        if pop.kind != "input":
+            offsets[pop.name] = start
+            start += pop.size
+
+    def pack(net, data):
+        packed = original(net, data)
+        params = packed[2]
+        for pop in net.populations:
+            if pop.kind == "li":
+                sl = slice(offsets[pop.name], offsets[pop.name] + pop.size)
+                assert np.isinf(params[sl, 3]).all()
+                params[sl, 3] = np.float32(li_threshold(net, pop))
+        return packed
+
+    monkeypatch.setattr(emulator, "_pack", pack)
+    try:
+        return run_spinnaker2(network, inputs, options=options)
+    finally:
+        monkeypatch.setattr(emulator, "_pack", original)
+
+
+def _worst_case_li(bias: float = 3.0e4) -> Network:
+    """No leak, no current decay, every weight at +15, a large constant i_offset: v grows fastest."""
+    return Network(
+        dt_ms=1.0,
+        profile="spinnaker2",
+        populations=(
+            Population(name="in", size=4, kind="input"),
+            Population(name="out", size=2, kind="li", decay_mem=1.0, decay_syn=1.0, bias=[bias, 0]),
+        ),
+        projections=(
+            Projection(
+                source="in",
+                target="out",
+                weights=np.full((2, 4), 15),
+                delays=np.array([[0, 1, 2, 3], [4, 5, 6, 7]]),
+            ),
+        ),
+    )
+
+
+@pytest.mark.parametrize("options", [{}, {"threshold_op": ">=", "fma": True}])
+def test_li_threshold_is_never_reached(monkeypatch, options):
+    """Emulating the exported finite threshold gives the same bits as +inf: random li readouts
+    and a worst-case population driven for 3000 ticks (v far past 2**24, where float32 stalls)."""
+    worst = _worst_case_li()
+    n_steps = 3000
+    every_tick = SpikeData.from_events(
+        [(np.repeat(np.arange(n_steps), 4), np.tile(np.arange(4), n_steps))],
+        [0],
+        n_channels=4,
+        n_steps=n_steps,
+    )
+    cases = [(_with_li_readout(s), None) for s in range(4)] + [(worst, every_tick)]
+    for network, inputs in cases:
+        inputs = inputs or _inputs(network, n_samples=2, n_steps=60)
+        plain = run_spinnaker2(network, inputs, options=options)
+        exported = _emulate_with_exported_thresholds(network, inputs, monkeypatch, options)
+        for name in plain:
+            np.testing.assert_array_equal(plain[name].spikes, exported[name].spikes)
+            np.testing.assert_array_equal(_bits(plain[name].v), _bits(exported[name].v))
+    v = run_spinnaker2(worst, every_tick)["out"].v
+    bound = li_threshold(worst, worst.population("out")) / 2
+    assert np.abs(v).max() > 2.0**24 and np.abs(v).max() <= bound
+
+
+def test_li_without_a_safe_finite_threshold_is_refused(tmp_path):
+    with pytest.raises(ProfileLimitError, match="populations/out: no finite float32 threshold"):
+        export_spinnaker2(_worst_case_li(bias=float(np.float32(1e36))), tmp_path)
+
+
+def test_li_threshold_counts_repeated_input_spikes():
+    network = _worst_case_li(bias=0.0)
+    pop = network.population("out")
+    # fan-in 60 -> k = 64 = 2**6; twice per tick -> k = 128
+    assert li_threshold(network, pop) == 2.0 ** (6 + 25 + 25 + 1)
+    assert li_threshold(network, pop, input_multiplicity=2) == 2.0 ** (7 + 25 + 25 + 1)
+
+
+def _stand_in(fake_spinnaker2):
+    from spinnaker2 import snn
+
+    good = {
+        "threshold": 1.0,
+        "alpha_decay": 0.5,
+        "i_offset": 0.0,
+        "v_init": 0.0,
+        "v_reset": 0.0,
+        "reset": "reset_to_v_reset",
+        "exc_decay": 0.5,
+        "inh_decay": 0.5,
+        "t_refrac": 0,
+    }
+    pre = snn.Population(size=2, neuron_model="spike_list", params={0: [1]}, name="in")
+    post = snn.Population(size=2, neuron_model="lif_curr_exp", params=dict(good), name="out")
+    return snn, good, pre, post
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"tau_m": 10.0}, ValueError, r"unknown lif_curr_exp params \['tau_m'\]"),
+        ({"t_refract": 0}, ValueError, r"unknown lif_curr_exp params \['t_refract'\]"),
+        ({"threshold": float("inf")}, ValueError, "threshold must be finite"),
+        ({"i_offset": [0.0, float("nan")]}, ValueError, "i_offset must be finite"),
+        ({"i_offset": [0.0]}, ValueError, "per-neuron list of length 1 for size 2"),
+        ({"alpha_decay": "0.5"}, TypeError, "alpha_decay must be a number"),
+        ({"reset": "reset_to_zero"}, ValueError, "reset must be one of"),
+    ],
+)
+def test_stand_in_rejects_bad_neuron_params(fake_spinnaker2, change, error, match):
+    snn, good, _, _ = _stand_in(fake_spinnaker2)
+    with pytest.raises(error, match=match):
+        snn.Population(size=2, neuron_model="lif_curr_exp", params={**good, **change})
+
+
+def test_stand_in_rejects_models_records_weights_and_delays(fake_spinnaker2, monkeypatch):
+    snn, good, pre, post = _stand_in(fake_spinnaker2)
+    with pytest.raises(ValueError, match=r"unknown lif params \['exc_decay', 'inh_decay'"):
+        snn.Population(size=2, neuron_model="lif", params=good)
+    with pytest.raises(ValueError, match="fake supports spike_list, lif and lif_curr_exp"):
+        snn.Population(size=2, neuron_model="izhikevich", params={})
+    with pytest.raises(ValueError, match="record must be a subset"):
+        snn.Population(size=2, neuron_model="lif_curr_exp", params=good, record=["voltage"])
+    for row, match in (
+        ([0, 0, 16, 0], r"weight 16 not in \[-15, 15\]"),
+        ([0, 0, -16, 0], r"weight -16 not in \[-15, 15\]"),
+        ([0, 0, 1, 8], r"delay 8 not in 0..7"),
+        ([0, 0, 1, -1], r"delay -1 not in 0..7"),
+        ([0, 0, 1.5, 0], "ints"),
+        ([0, 2, 1, 0], "out of range"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            snn.Projection(pre=pre, post=post, connections=[row])
+    snn.Projection(pre=pre, post=post, connections=[[0, 0, 15, 7], [1, 1, -15, 0]])
+    # the other refractory spelling when the stand-in is told that one is py-spinnaker2's
+    monkeypatch.setenv("FAKE_SPINNAKER2_REFRAC_KEY", "t_refract")
+    with pytest.raises(ValueError, match=r"unknown lif_curr_exp params \['t_refrac'\]"):
+        snn.Population(size=2, neuron_model="lif_curr_exp", params=good)

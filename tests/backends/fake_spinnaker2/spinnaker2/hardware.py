@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from spinnaker2.snn import Network, log
+from spinnaker2.snn import Network, log, refrac_key
 
 RUNS = {"count": 0}
 
@@ -25,27 +25,29 @@ def _hardware_model(net: Network):
         if pop.neuron_model == "spike_list":
             pops.append(Population(name=pop.name, size=pop.size, kind="input"))
             continue
+        if pop.neuron_model != "lif_curr_exp":
+            raise ValueError(f"fake: runs lif_curr_exp populations only, got {pop.neuron_model!r}")
         p = pop.params
         if p["exc_decay"] != p["inh_decay"]:
             raise ValueError("fake: exc_decay != inh_decay is not modelled")
         for key in ("v_init", "v_reset"):
             if np.any(_per_neuron(p.get(key, 0.0), pop.size) != 0.0):
                 raise ValueError(f"fake: {key} must be 0")
-        if p.get("t_refrac", p.get("t_refract", 0)) != 0:
+        if p.get(refrac_key(), 0) != 0:
             raise ValueError("fake: refractory period must be 0")
         if reset not in (None, p["reset"]):
             raise ValueError("fake: one reset mode per network")
         reset = p["reset"]
-        threshold = float(p["threshold"])
-        spiking = np.isfinite(threshold)
+        # Every population spikes at its threshold, as on the chip: a non-spiking readout is
+        # only a threshold v never reaches, so the emulation runs the exported value.
         pops.append(
             Population(
                 name=pop.name,
                 size=pop.size,
-                kind="lif" if spiking else "li",
+                kind="lif",
                 decay_mem=float(p["alpha_decay"]),
                 decay_syn=float(p["exc_decay"]),
-                threshold=threshold if spiking else 1.0,
+                threshold=float(p["threshold"]),
                 bias=_per_neuron(p["i_offset"], pop.size),
             )
         )

@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 
 CALLS: list[dict] = []
 
-LIF_CURR_EXP_PARAMS = {
-    "threshold",
-    "alpha_decay",
-    "i_offset",
-    "v_init",
-    "v_reset",
-    "reset",
-    "exc_decay",
-    "inh_decay",
-    "t_refrac",
-    "t_refract",
-}
+# Parameter names per neuron model, as far as public sources show them (py-spinnaker2 itself is
+# on GitLab only; see README "What was exercised against what"):
+# - lif: threshold, alpha_decay, i_offset, v_init, v_reset, reset, with reset one of
+#   reset_by_subtraction / reset_to_v_reset (ngr-francesco/dynamic-neural-field-spinnaker2,
+#   dynamic_neural_field.py, which repeats the py-spinnaker2 lif example).
+# - lif_curr_exp: the lif names plus exc_decay, inh_decay and a refractory period, spelled
+#   t_refrac by py-spinnaker2's own s2_nir converter (convert_CubaLIF) and a NIR Braille example,
+#   but t_refract by another user example: UNVERIFIED, so the stand-in accepts exactly the
+#   spelling named by FAKE_SPINNAKER2_REFRAC_KEY (default t_refrac) and rejects the other.
+LIF_PARAMS = frozenset({"threshold", "alpha_decay", "i_offset", "v_init", "v_reset", "reset"})
+RESET_MODES = ("reset_by_subtraction", "reset_to_v_reset")
 RECORDABLES = {"spikes", "v", "v_last", "time_done"}
+# 4-bit weight and 3-bit delay fields of the lif synapse word (the lif example's comments and
+# NESTML's SynapseWordSpec(weight=4, delay=3)); assumed the same for lif_curr_exp (UNVERIFIED).
+WEIGHT_RANGE = (-15, 15)
+DELAY_RANGE = (0, 7)
+
+
+def refrac_key() -> str:
+    return os.environ.get("FAKE_SPINNAKER2_REFRAC_KEY", "t_refrac")
+
+
+def neuron_params(model: str) -> frozenset:
+    """The parameter names the stand-in accepts for ``model``."""
+    if model == "lif":
+        return LIF_PARAMS
+    if model == "lif_curr_exp":
+        return LIF_PARAMS | {"exc_decay", "inh_decay", refrac_key()}
+    raise ValueError(f"fake supports spike_list, lif and lif_curr_exp, got {model!r}")
 
 
 def log(call: str, **info) -> None:
@@ -39,11 +56,13 @@ class Population:
     def __init__(self, size, neuron_model, params, name=None, record=None):
         if not _is_int(size) or size < 1:
             raise ValueError(f"size must be a positive int, got {size!r}")
-        if neuron_model not in ("spike_list", "lif_curr_exp"):
-            raise ValueError(f"fake supports spike_list and lif_curr_exp, got {neuron_model!r}")
+        if not isinstance(neuron_model, str):
+            raise TypeError(f"neuron_model must be a str, got {neuron_model!r}")
+        if not isinstance(params, dict):
+            raise TypeError(f"params must be a dict, got {type(params).__name__}")
         record = list(record or [])
         if not set(record) <= RECORDABLES:
-            raise ValueError(f"record must be a subset of {RECORDABLES}, got {record}")
+            raise ValueError(f"record must be a subset of {sorted(RECORDABLES)}, got {record}")
         if neuron_model == "spike_list":
             for idx, ticks in params.items():
                 if not _is_int(idx) or not 0 <= idx < size:
@@ -51,19 +70,27 @@ class Population:
                 if not all(_is_int(t) and t >= 0 for t in ticks):
                     raise ValueError(f"spike_list ticks must be ints >= 0, got {ticks!r}")
         else:
-            unknown = set(params) - LIF_CURR_EXP_PARAMS
+            allowed = neuron_params(neuron_model)
+            unknown = set(params) - allowed
             if unknown:
-                raise ValueError(f"unknown lif_curr_exp params {sorted(unknown)}")
+                raise ValueError(
+                    f"unknown {neuron_model} params {sorted(unknown)} (known: {sorted(allowed)})"
+                )
             for key, value in params.items():
+                if key == "reset":
+                    if value not in RESET_MODES:
+                        raise ValueError(f"reset must be one of {RESET_MODES}, got {value!r}")
+                    continue
+                values = value if isinstance(value, list) else [value]
                 if isinstance(value, list) and len(value) != size:
                     raise ValueError(
                         f"{key}: per-neuron list of length {len(value)} for size {size}"
                     )
-            if params.get("reset", "reset_by_subtraction") not in (
-                "reset_by_subtraction",
-                "reset_to_v_reset",
-            ):
-                raise ValueError(f"bad reset {params['reset']!r}")
+                for x in values:
+                    if isinstance(x, bool) or not isinstance(x, int | float):
+                        raise TypeError(f"{key} must be a number or a list of numbers, got {x!r}")
+                    if not math.isfinite(x):
+                        raise ValueError(f"{key} must be finite, got {x!r}")
         self.size = size
         self.neuron_model = neuron_model
         self.params = params
@@ -113,10 +140,10 @@ class Projection:
             i, j, w, d = row
             if not (0 <= i < pre.size and 0 <= j < post.size):
                 raise ValueError(f"connection {row} out of range for sizes {pre.size}, {post.size}")
-            if not -15 <= w <= 15:
-                raise ValueError(f"weight {w} not in [-15, 15]")
-            if not 0 <= d <= 7:
-                raise ValueError(f"delay {d} not in 0..7")
+            if not WEIGHT_RANGE[0] <= w <= WEIGHT_RANGE[1]:
+                raise ValueError(f"weight {w} not in [{WEIGHT_RANGE[0]}, {WEIGHT_RANGE[1]}]")
+            if not DELAY_RANGE[0] <= d <= DELAY_RANGE[1]:
+                raise ValueError(f"delay {d} not in {DELAY_RANGE[0]}..{DELAY_RANGE[1]}")
         self.pre, self.post, self.connections = pre, post, connections
         log("Projection", pre=pre.name, post=post.name, n=len(connections))
 
