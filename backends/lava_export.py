@@ -6,16 +6,18 @@ Files written into ``out_dir``:
     The hardware model itself (:func:`neurodeploy.files.write_network`); the Lava backend builds
     its processes from it exactly (:mod:`neurodeploy.backends.lava`).
 ``netx.h5``
-    A lava-dl ``netx.hdf5.Network`` description, written when the topology is a chain (one input
-    population, then populations each fed by the previous one, optionally with one recurrent
-    projection). Layer ``i`` (``/layer/{i}``) is the ``i``-th non-input population: ``type``
+    A lava-dl ``netx.hdf5.Network`` description, written only when netx reproduces the model bit
+    for bit (:attr:`NetxPlan.exact`): the topology is a chain (one input population, then
+    populations each fed by the previous one, optionally with one recurrent projection) and every
+    check below passes. Otherwise no file is written, a one-line warning names the first layer
+    and reason, and the manifest lists them all; :func:`export_netx` (``export --backend netx``)
+    refuses with that line instead. The Lava-process export (``model.h5``) is always written. Layer ``i`` (``/layer/{i}``) is the ``i``-th non-input population: ``type``
     ``dense`` (or ``dense_rec``), ``shape [n]``, ``inFeatures``, ``outFeatures``, ``weight[out, in]``
     (``weight_rec[out, out]``), ``bias[n]``, optional ``delay`` and
     ``neuron/{type CUBA, iDecay = du + 1, vDecay = dv, vThMant = vth, refDelay 1, gradedSpike 0}``.
     There is no ``input`` layer: spikes go straight into ``Network.inp`` (the first synapse), as in
-    lava-dl's own dense networks. Root attributes ``neurodeploy_exact`` (bool) and
-    ``neurodeploy_not_expressible`` (JSON list of reasons) say whether netx reproduces the model
-    bit for bit; when not, the values are the nearest netx can hold and the reasons say what differs.
+    lava-dl's own dense networks. Root attributes ``neurodeploy_exact`` (always true) and
+    ``neurodeploy_not_expressible`` (an empty JSON list) record the verdict.
 ``manifest.json``
     Format, versions, file names, the Lava construct of every element, and the netx verdict.
 
@@ -30,13 +32,16 @@ and hence what is checked here, per layer:
   i.e. the low-bit remainders of each row must add up to less than ``2**-weight_exp``), and the
   export replays netx + Lava on it to check it comes back unchanged.
 - bias: netx fixes ``bias_exp = 6``, so ``bias_mant << bias_exp`` must be a multiple of 64.
-- delays: netx takes one delay per output (row), one per input (column) or a scalar, clamps to 62,
-  and reads a 1-D delay of length ``outFeatures`` as per output first (so per-input delays of a
-  square layer are ambiguous). Synapses whose effective weight is zero are ignored. netx's code
-  would also pass a 2-D delay matrix through, which the format does not document; that is written
-  when nothing else fits, and reported.
-- recurrence: netx's delayed ``RecurrentDense`` drops ``weight_exp`` and reuses the feedforward
-  delay matrix for the recurrent synapse, so a recurrent layer must be delay-free.
+- delays: netx takes one delay per output (row), one per input (column), a scalar or a 2-D
+  ``[out, in]`` matrix (passed to ``DelayDense`` unchanged; lava-dl's README documents only the
+  1-D forms, the vendor tests run the 2-D one), clamps to 62, and reads a 1-D delay of length
+  ``outFeatures`` as per output first. The file holds one delay per output where that is exact,
+  else the 2-D matrix. Synapses whose effective weight is zero are ignored.
+- recurrence: netx's delayed ``RecurrentDense`` gives the recurrent synapse the feed-forward delay
+  matrix (a ``ValueError`` in Lava unless the layer has as many inputs as neurons) and no
+  ``weight_exp``, so a recurrent layer must be delay-free. Both of its synapses get the layer's
+  *input* message bits (lava-dl #372); the file marks every spike binary (``gradedSpike 0``, no
+  ``messageBits``), so both are 0 and the recurrent synapse is unary, as it must be.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ import h5py
 import numpy as np
 from numpy.typing import NDArray
 
+from neurodeploy.errors import ConfigError
 from neurodeploy.files import atomic_path, write_network
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import check_network
@@ -63,7 +69,7 @@ from neurodeploy.targets.loihi2.arithmetic import (
 )
 from neurodeploy.validation import require_profile
 
-__all__ = ["MANIFEST_FORMAT", "NetxPlan", "export_lava", "plan_netx"]
+__all__ = ["MANIFEST_FORMAT", "NetxPlan", "export_lava", "export_netx", "netx_refusal", "plan_netx"]
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +112,22 @@ class NetxPlan:
         return bool(self.layers) and not self.reasons
 
 
+def netx_refusal(plan: NetxPlan) -> str:
+    """One line: why no netx file is written for ``plan`` (empty when it is exact)."""
+    if plan.exact:
+        return ""
+    more = (
+        f" (and {len(plan.reasons) - 1} more, listed in manifest.json)"
+        if len(plan.reasons) > 1
+        else ""
+    )
+    first = plan.reasons[0] if plan.reasons else "the model has no layer netx can hold"
+    return (
+        f"no netx file: lava-dl's netx loader would run this model differently: {first}{more}; "
+        "the Lava-process export (model.h5, `export --backend lava`) runs it exactly"
+    )
+
+
 def export_lava(network: Network, out_dir: Path | str) -> list[Path]:
     """Write ``model.h5``, ``netx.h5`` (chains only) and ``manifest.json`` into ``out_dir``.
 
@@ -135,16 +157,38 @@ def export_lava(network: Network, out_dir: Path | str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [write_network(network, out_dir / "model.h5")]
     plan = plan_netx(network)
-    if plan.layers:
-        written.append(_write_netx(plan, out_dir / "netx.h5"))
-    for reason in plan.reasons:
-        log.warning("netx export: %s", reason)
+    stale = out_dir / "netx.h5"
+    if plan.exact:
+        written.append(_write_netx(plan, stale))
+    else:
+        stale.unlink(missing_ok=True)  # an earlier export's file would no longer match model.h5
+        log.warning("%s", netx_refusal(plan))
     manifest = _manifest(network, plan, [p.name for p in written])
     path = out_dir / "manifest.json"
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     written.append(path)
     return written
+
+
+def export_netx(network: Network, out_dir: Path | str) -> list[Path]:
+    """Write ``netx.h5`` alone, or refuse.
+
+    Raises
+    ------
+    ConfigError
+        In one line naming the first layer and reason, when lava-dl's netx loader would run the
+        model differently (:func:`plan_netx`); the Lava-process export still runs it exactly.
+    """
+    require_profile(network, "loihi2", "netx export")
+    network.validate()
+    check_network(network)
+    plan = plan_netx(network)
+    if not plan.exact:
+        raise ConfigError(netx_refusal(plan))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [_write_netx(plan, out_dir / "netx.h5")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,10 +273,11 @@ def _layer(
         weight_rec, _ = _contribution(rec, f"{where}: recurrent weights", reasons)
     _check_netx_weights(weight, weight_rec, where, reasons)
 
-    delay = _delay(ff, ff_used, where, reasons)
+    delay = _delay(ff, ff_used)
     if rec is not None and (delay is not None or (np.asarray(rec.delays) != 0).any()):
         reasons.append(
-            f"{where}: netx's recurrent layer with delays drops weight_exp and reuses the feedforward delays"
+            f"{where}: a recurrent layer with delays; netx's recurrent layer with delays gives the "
+            "recurrent synapse the feed-forward delay matrix and no weight_exp"
         )
     return NetxLayer(
         type="dense_rec" if rec is not None else "dense",
@@ -289,7 +334,7 @@ def _check_netx_weights(
     elif lo >= 0:
         mode, signed, scale = EXCITATORY, 0, 255 / hi
     else:
-        mode, signed, scale = MIXED, 1, min(127 / hi, -128 / lo)
+        mode, signed, scale = MIXED, 1, min(127 / hi if hi > 0 else np.inf, -128 / lo)
     scale_bits = int(np.floor(np.log2(scale))) + signed
     n = 8
     while n > 0 and ((joint % (1 << n)) != 0).any():
@@ -313,15 +358,12 @@ def _check_netx_weights(
             )
 
 
-def _delay(
-    proj: Projection, used: NDArray[np.bool_], where: str, reasons: list[str]
-) -> NDArray[np.int64] | None:
-    """netx ``delay`` dataset (scalar-free: per output, per input or 2-D) or None when all zero."""
+def _delay(proj: Projection, used: NDArray[np.bool_]) -> NDArray[np.int64] | None:
+    """netx ``delay`` dataset (per output, or the 2-D matrix) or None when all zero."""
     delays = np.asarray(proj.delays, dtype=np.int64)
     active = np.where(used, delays, 0)
     if not active.any():
         return None
-    n_out, n_in = delays.shape
 
     def constant_along(axis: int) -> NDArray[np.int64] | None:
         # one delay per row (axis=1) or per column (axis=0) over used synapses; None if not
@@ -335,20 +377,6 @@ def _delay(
     per_output = constant_along(1)
     if per_output is not None:
         return per_output
-    per_input = constant_along(0)
-    if per_input is not None and n_in != n_out:
-        return per_input
-    if per_input is not None:
-        reasons.append(
-            f"{where}: per-input delays of a square layer would be read by netx as per-output delays"
-        )
-    else:
-        reasons.append(
-            f"{where}: delays vary per synapse; netx's format has one per output or per input"
-        )
-    reasons.append(
-        f"{where}: wrote the 2-D delay matrix, which netx's code passes through but its format does not document"
-    )
     return active
 
 
@@ -358,7 +386,7 @@ def _delay(
 
 def _write_netx(plan: NetxPlan, path: Path) -> Path:
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs["neurodeploy_exact"] = plan.exact
+        f.attrs["neurodeploy_exact"] = plan.exact  # always true: only exact plans are written
         f.attrs["neurodeploy_not_expressible"] = json.dumps(plan.reasons)
         for i, layer in enumerate(plan.layers):
             g = f.create_group(f"layer/{i}")
@@ -423,7 +451,7 @@ def _manifest(network: Network, plan: NetxPlan, files: list[str]) -> dict[str, A
             for p in network.projections
         ],
         "netx": {
-            "file": "netx.h5" if plan.layers else None,
+            "file": "netx.h5" if plan.exact else None,
             "exact": plan.exact,
             "not_expressible": plan.reasons,
         },

@@ -1,18 +1,38 @@
 """Float → Loihi 2 mapping (the conversions themselves: :mod:`neurodeploy.targets.loihi2.arithmetic`).
 
-Per target population the scale ``s`` is set by its primary incoming projection's weight grid
-(chosen on calibration data, :func:`quantize.grid.best_step`) and the largest ``weight_exp`` in
-0..7 that keeps ``vth`` ≤ 131071 and the calibration's largest current and voltage well inside the
-24-bit range: finer v for the same weights. Other incoming projections pick their own
-``weight_exp`` on that scale.
+Two grids, one per population:
+
+- **netx-compatible** (the default, ``netx=True``): what lava-dl's netx loader reproduces bit for
+  bit. netx recomputes every layer's weight exponent from the integers in its file
+  (``netx/utils.py: optimize_weight_bits``: it scales the weights up to fill 8 bits and sets
+  ``weight_exp`` to minus that shift, jointly over ``weight`` and ``weight_rec`` of a recurrent
+  layer), so a positive ``weight_exp`` cannot be expressed and a negative one floors each step's
+  *sum*, which no per-synapse integer reproduces. Every projection therefore gets
+  ``weight_exp = 0``: one integer weight unit adds ``64`` to ``u``, the population's unit
+  ``L = 64 s`` is the weight step, chosen jointly for all incoming projections (importance-weighted
+  squared error on calibration data over candidate steps), and ``vth = threshold / L``. The bias
+  uses netx's fixed ``bias_exp = 6``. Lava infers an inhibitory sign mode for a block whose
+  weights are all ≤ 0 and clips it to ``[-255, 0]``; when netx's scaling would bring such a
+  block's most negative weight (a power of two) to -256, those weights move one unit toward zero.
+  What still cannot be expressed is said in :attr:`Loihi2PopulationDecision.netx_note`, and the
+  netx export refuses to write such a file.
+- **free** (``netx=False``, the grid before 0.3): the scale ``s`` is set by the primary incoming
+  projection's weight grid and the largest ``weight_exp`` in 0..7 that keeps ``vth`` ≤ 131071 and
+  the calibration's largest current and voltage well inside the 24-bit range: finer v for the same
+  weights. Other incoming projections pick their own ``weight_exp`` on that scale. It runs
+  exactly on Lava processes (``export --backend lava``), not through netx.
+
+With the netx grid, each decision also holds what the free grid would have chosen
+(``weight_exp_free``, ``weight_rms_error_free``, ``v_scale_free``), so the report shows the cost.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.typing import NDArray
 
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.quantize.calibration import Calibration
@@ -21,11 +41,14 @@ from neurodeploy.quantize.delays import map_delays
 from neurodeploy.quantize.grid import best_step, fit_grid
 from neurodeploy.quantize.mapping import MappedProjections, map_network
 from neurodeploy.targets.loihi2.arithmetic import (
+    INHIBITORY,
     SIGN_MODES,
     decay_mem_from_dv,
     decay_syn_from_du,
     du_from_decay_syn,
     dv_from_decay_mem,
+    effective_weights,
+    infer_sign_mode,
     weight_grid,
 )
 from neurodeploy.targets.loihi2.profile import LOIHI2
@@ -36,6 +59,7 @@ __all__ = [
     "Loihi2PopulationDecision",
     "Loihi2ProjectionDecision",
     "map_loihi2",
+    "netx_weight_problem",
 ]
 
 #: Calibration's largest |I| must stay below 2^23 / HEADROOM_U integer units: u wraps past 2^23,
@@ -47,14 +71,21 @@ HEADROOM_V = 1.5
 _MAX_STATE = 2**23
 _VTH_MAX = LOIHI2.neuron_params["vth"].high
 _MANT = LOIHI2.neuron_params["bias_mant"].high
+#: netx builds every LIF with this bias exponent.
+NETX_BIAS_EXP = 6
 
 
 @dataclass(frozen=True, kw_only=True)
 class Loihi2ProjectionDecision(ProjectionDecision):
-    """Plus the projection's ``weight_exp`` and Lava sign mode."""
+    """Plus the projection's ``weight_exp`` and Lava sign mode; with the netx-compatible grid
+    also the ``weight_exp`` and RMS weight error the free grid would have had, and how many weights
+    moved one unit toward zero for netx (``netx_nudged``)."""
 
     weight_exp: int
     sign_mode: str
+    weight_exp_free: int | None = None
+    weight_rms_error_free: float | None = None
+    netx_nudged: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,13 +99,23 @@ class Loihi2PopulationDecision(PopulationDecision):
     decay_syn: tuple[float, float]
     decay_mem: tuple[float, float]
     threshold: tuple[float, float]
+    #: The grid: "netx" (netx-compatible) or "free".
+    grid: str = "free"
+    #: Empty when lava-dl's netx loader reproduces this population's incoming weights and bias;
+    #: else why not (the netx export refuses such a model).
+    netx_note: str = ""
+    #: v_scale the free grid would have chosen (netx grid only).
+    v_scale_free: float | None = None
 
     def describe(self) -> str:
-        return f"{super().describe()} vth {self.vth} du {self.du} dv {self.dv}"
+        text = f"{super().describe()} vth {self.vth} du {self.du} dv {self.dv}"
+        if self.grid == "netx":
+            text += " netx-exact" if not self.netx_note else f" NOT netx-exact ({self.netx_note})"
+        return text
 
 
 def map_loihi2(
-    network: Network, calibration: Calibration, *, on_overflow: str = "error"
+    network: Network, calibration: Calibration, *, on_overflow: str = "error", netx: bool = True
 ) -> tuple[Network, Decisions]:
     """Map a float network onto the Loihi 2 profile.
 
@@ -86,6 +127,8 @@ def map_loihi2(
         Activity of the float model on calibration data.
     on_overflow : {"error", "clamp"}
         What to do with delays beyond 62 steps.
+    netx : bool
+        The netx-compatible grid (default; see the module docstring), else the free grid.
 
     Returns
     -------
@@ -94,7 +137,9 @@ def map_loihi2(
     decisions : Decisions
         Per population and projection: scales, exponents, clipping and clamping counts.
     """
-    return map_network(network, LOIHI2, calibration, on_overflow, _map_target)
+    return map_network(
+        network, LOIHI2, calibration, on_overflow, _map_target_netx if netx else _map_target
+    )
 
 
 def _map_target(
@@ -105,6 +150,29 @@ def _map_target(
 ) -> tuple[Population, PopulationDecision, MappedProjections]:
     scale, mapped = _map_incoming(network, pop, incoming, calibration)
     hw_pop, decision = _map_population(pop, scale)
+    return hw_pop, decision, mapped
+
+
+def _map_target_netx(
+    network: Network,
+    pop: Population,
+    incoming: list[tuple[int, Projection]],
+    calibration: Calibration,
+) -> tuple[Population, PopulationDecision, MappedProjections]:
+    free_scale, free = _map_incoming(network, pop, incoming, calibration)
+    scale, mapped, note = _map_incoming_netx(network, pop, incoming, calibration)
+    hw_pop, decision = _map_population(pop, scale, bias_exp=NETX_BIAS_EXP)
+    decision = replace(decision, grid="netx", netx_note=note, v_scale_free=free_scale)
+    for i, (proj, d) in mapped.items():
+        free_d = free[i][1]
+        mapped[i] = (
+            proj,
+            replace(
+                d,
+                weight_exp_free=free_d.weight_exp,
+                weight_rms_error_free=free_d.weight_rms_error,
+            ),
+        )
     return hw_pop, decision, mapped
 
 
@@ -185,7 +253,174 @@ def _map_incoming(
     return unit / 64.0, out
 
 
-def _map_population(pop: Population, scale: float) -> tuple[Population, PopulationDecision]:
+def _unit_min(pop: Population, calibration: Calibration, max_bias_exp: int) -> float:
+    """Smallest unit ``L = 64 s`` the population's limits allow (u and v headroom, bias, vth)."""
+    limits = [
+        64 * HEADROOM_U * calibration.i_max.get(pop.name, 0.0) / _MAX_STATE,
+        64 * HEADROOM_V * calibration.v_max.get(pop.name, 0.0) / _MAX_STATE,
+        64 * float(np.abs(pop.bias).max(initial=0.0)) / (_MANT * 2**max_bias_exp),
+        1e-300,
+    ]
+    if pop.kind == "lif":
+        limits.append(pop.threshold / _VTH_MAX)
+    return max(limits)
+
+
+def _map_incoming_netx(
+    network: Network,
+    pop: Population,
+    incoming: list[tuple[int, Projection]],
+    calibration: Calibration,
+) -> tuple[float, MappedProjections, str]:
+    """The netx-compatible grid: every ``weight_exp`` 0, one unit for all incoming projections."""
+    unit_min = _unit_min(pop, calibration, NETX_BIAS_EXP)
+    if not incoming:
+        unit = unit_min if pop.kind == "li" else max(unit_min, pop.threshold / 2**12)
+        return unit / 64.0, {}, ""
+    grids = {i: weight_grid(p.weights) for i, p in incoming}
+    importance = {i: calibration.importance(network, p) for i, p in incoming}
+    steps = [
+        best_step(
+            p.weights,
+            grids[i].low,
+            grids[i].high,
+            importance=importance[i],
+            multiple=grids[i].multiple,
+        )
+        for i, p in incoming
+    ]
+    # candidates: each projection's own best step, and log-spaced steps between them
+    low, high = max(min(steps), unit_min), max(max(steps), unit_min)
+    candidates = {low, high, *(max(s, unit_min) for s in steps)}
+    if high > low:
+        candidates.update(np.geomspace(low, high, 17).tolist())
+
+    def fits(unit: float):
+        return {
+            i: fit_grid(p.weights, unit, grids[i].low, grids[i].high, grids[i].multiple)
+            for i, p in incoming
+        }
+
+    def error(fitted) -> float:
+        return sum(
+            float((importance[i] * (p.weights - fitted[i].ints * fitted[i].step) ** 2).sum())
+            for i, p in incoming
+        )
+
+    unit = min(sorted(candidates), key=lambda u: error(fits(u)))
+    fitted = fits(unit)
+    ints = {i: fitted[i].ints for i, _ in incoming}
+    # netx optimises a recurrent layer's feed-forward and recurrent weights jointly
+    recurrent = any(p.is_recurrent for _, p in incoming)
+    blocks = [[i for i, _ in incoming]] if recurrent else [[i] for i, _ in incoming]
+    nudged = dict.fromkeys(ints, 0)
+    notes = []
+    for block in blocks:
+        for _ in range(3):
+            problem, fix = netx_weight_problem(
+                [effective_weights(ints[i], 8, grids[i].sign_mode) for i in block]
+            )
+            if problem is None or fix is None:
+                break
+            for k, i in enumerate(block):
+                if fix[k].any():
+                    ints[i] = np.where(fix[k], ints[i] + grids[i].multiple, ints[i])
+                    nudged[i] += int(fix[k].sum())
+        if problem is not None:
+            names = ", ".join(network.projections[i].name for i in block)
+            notes.append(f"{names}: {problem}")
+    out = {}
+    for i, proj in incoming:
+        fit = fitted[i]
+        delays, delay_decisions = map_delays(proj, LOIHI2)
+        hw_proj = Projection(
+            source=proj.source,
+            target=proj.target,
+            weights=ints[i],
+            delays=delays,
+            weight_scale=fit.step,
+            hw_params={"weight_exp": 0, "num_weight_bits": 8, "sign_mode": grids[i].sign_mode},
+        )
+        rms = float(np.sqrt(np.mean((proj.weights - ints[i] * fit.step) ** 2)))
+        max_abs = float(np.abs(proj.weights).max(initial=0.0))
+        out[i] = (
+            hw_proj,
+            Loihi2ProjectionDecision(
+                weight_exp=0,
+                sign_mode=SIGN_MODES[grids[i].sign_mode],
+                weight_scale=fit.step,
+                weights_clipped=fit.clipped,
+                weights_clipped_pct=100.0 * fit.clipped / max(proj.weights.size, 1),
+                weight_rms_error=rms,
+                weight_rms_error_rel=rms / max_abs if max_abs else 0.0,
+                delays=delay_decisions,
+                netx_nudged=nudged[i],
+            ),
+        )
+    return unit / 64.0, out, "; ".join(notes)
+
+
+def netx_weight_problem(
+    parts: list[NDArray[np.int64]],
+) -> tuple[str | None, list[NDArray[np.bool_]] | None]:
+    """Whether lava-dl's netx loader reproduces these per-synapse ``a_in`` contributions.
+
+    ``parts`` are the weights of one netx layer (``[weight]``, or ``[weight, weight_rec]``, which
+    netx optimises jointly), as contributions with ``weight_exp = 0``. netx scales them up by
+    ``sb`` bits to fill 8 bits, sets ``weight_exp = -sb`` and a fresh ``num_weight_bits``; Lava
+    then infers each Dense's sign mode and clips and truncates (the same replay as the netx
+    export's check).
+
+    Returns
+    -------
+    problem : str or None
+        None when netx reproduces every weight, else why not.
+    fix : list of bool arrays or None
+        Where a weight one unit nearer zero would avoid the problem (an inhibitory block whose
+        scaled minimum lands on -256, which Lava clips to -255), else None.
+    """
+    joint = np.hstack([np.asarray(p, np.int64) for p in parts])
+    lo, hi = int(joint.min(initial=0)), int(joint.max(initial=0))
+    if lo == hi == 0:
+        return "all weights are zero; netx cannot scale them", None
+    if hi > 255 or lo < -256 or (hi > 254 and lo < 0):
+        return f"weights {lo}..{hi} exceed netx's 8-bit synapse", None
+    if hi < 0:
+        signed, scale = 0, 256 / -lo
+    elif lo >= 0:
+        signed, scale = 0, 255 / hi
+    else:
+        signed, scale = 1, min(127 / hi if hi > 0 else np.inf, 128 / -lo)
+    sb = int(np.floor(np.log2(scale))) + signed
+    n = 8
+    while n > 0 and (joint % (1 << n)).any():
+        n -= 1
+    bits = 8 - sb - (n - signed)
+    if bits > 8:
+        return f"netx would need num_weight_bits={bits}, more than a synapse holds", None
+    fixes, changed = [], False
+    for part in parts:
+        scaled = np.asarray(part, np.int64) << sb
+        lava = effective_weights(scaled, bits)
+        bad = lava != scaled
+        if bad.any():
+            changed = True
+        if infer_sign_mode(scaled) == INHIBITORY and (scaled == -256).any():
+            fixes.append(np.asarray(part) == int(np.asarray(part).min()))
+        else:
+            fixes.append(np.zeros(np.shape(part), bool))
+    if not changed:
+        return None, None
+    usable = any(f.any() for f in fixes) and lo < -1
+    return (
+        f"netx re-derives weight_exp {-sb}, num_weight_bits {bits} and Lava changes weights",
+        fixes if usable else None,
+    )
+
+
+def _map_population(
+    pop: Population, scale: float, *, bias_exp: int | None = None
+) -> tuple[Population, PopulationDecision]:
     du = du_from_decay_syn(pop.decay_syn)
     dv = dv_from_decay_mem(pop.decay_mem)
     vth = (
@@ -194,9 +429,12 @@ def _map_population(pop: Population, scale: float) -> tuple[Population, Populati
         else int(np.clip(round(pop.threshold / (64 * scale)), 0, _VTH_MAX))
     )
     bias_units = pop.bias / scale
-    bias_exp = np.zeros(pop.size, np.int64)
-    for _ in range(7):  # smallest exponent whose mantissa fits
-        bias_exp += np.abs(np.rint(bias_units / 2.0**bias_exp)) > _MANT
+    if bias_exp is not None:  # fixed (netx)
+        bias_exp = np.full(pop.size, bias_exp, np.int64)
+    else:
+        bias_exp = np.zeros(pop.size, np.int64)
+        for _ in range(7):  # smallest exponent whose mantissa fits
+            bias_exp += np.abs(np.rint(bias_units / 2.0**bias_exp)) > _MANT
     bias_mant = np.clip(np.rint(bias_units / 2.0**bias_exp), -_MANT - 1, _MANT).astype(np.int64)
     hw_pop = Population(
         name=pop.name,

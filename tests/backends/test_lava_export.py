@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from neurodeploy.backends.lava import LavaBackend
-from neurodeploy.backends.lava_export import export_lava, plan_netx
+from neurodeploy.backends.lava_export import export_lava, export_netx, plan_netx
+from neurodeploy.errors import ConfigError
 from neurodeploy.files import read_network
 from neurodeploy.network import Population
 from tests.backends.nets import lif, network, proj
@@ -128,7 +129,7 @@ def _reasons(net):
 def test_netx_reports_what_it_cannot_express(tmp_path):
     assert "not a multiple of 64" in _reasons(chain(bias_exp=(0, 0, 0, 5)))
     assert "recurrent layer with delays" in _reasons(chain(rec_delays=np.eye(4, dtype=int)))
-    assert "delays vary per synapse" in _reasons(chain(ff_delays=np.arange(12).reshape(4, 3) % 5))
+    assert "recurrent layer with delays" in _reasons(chain(ff_delays=np.ones((4, 3), int)))
     # (-256 << 0) stays -256 in a mixed projection; netx sees only negatives, picks inhibitory,
     # and Lava's inhibitory clip turns it into -255
     inh = chain(rec_sign_mode=1)
@@ -146,13 +147,25 @@ def test_netx_reports_what_it_cannot_express(tmp_path):
     )  # odd weights of one row: the floor of the sum is not a sum of floors
     assert "weight_exp -1 floors the sum" in _reasons(odd)
 
-    files = export_lava(chain(bias_exp=(0, 0, 0, 5)), tmp_path)
-    with h5py.File(files[1], "r") as f:
-        assert not f.attrs["neurodeploy_exact"]
-        assert "not a multiple of 64" in json.loads(f.attrs["neurodeploy_not_expressible"])[0]
+
+def test_exports_refuse_a_netx_file_that_would_run_differently(tmp_path, caplog):
+    exact = export_lava(chain(), tmp_path)
+    assert (tmp_path / "netx.h5").exists() and len(exact) == 3
+    files = export_lava(chain(bias_exp=(0, 0, 0, 5)), tmp_path)  # the earlier netx.h5 goes too
+    assert [f.name for f in files] == ["model.h5", "manifest.json"]
+    assert not (tmp_path / "netx.h5").exists()
+    netx = json.loads(files[1].read_text())["netx"]
+    assert netx["file"] is None and "not a multiple of 64" in netx["not_expressible"][0]
+    refusal = [r.getMessage() for r in caplog.records if "no netx file" in r.getMessage()]
+    assert len(refusal) == 1 and "\n" not in refusal[0] and "layer h:" in refusal[0]
+    with pytest.raises(ConfigError, match=r"^no netx file: .*layer h: .*not a multiple of 64") as e:
+        export_netx(chain(bias_exp=(0, 0, 0, 5)), tmp_path / "n")
+    assert "\n" not in str(e.value) and "export --backend lava" in str(e.value)
+    assert not (tmp_path / "n").exists()
+    assert [p.name for p in export_netx(chain(), tmp_path / "n")] == ["netx.h5"]
 
 
-def test_per_input_delays_are_ambiguous_only_for_square_layers():
+def test_delays_are_per_output_where_exact_else_the_2d_matrix():
     pops = [Population(name="input", size=3, kind="input"), lif("a", 2), lif("b", 2)]
     per_input = [[1, 2, 3], [1, 2, 3]]
     net = network(
@@ -163,9 +176,11 @@ def test_per_input_delays_are_ambiguous_only_for_square_layers():
         ],
     )
     plan = plan_netx(net)
-    assert plan.layers[0].delay.tolist() == [1, 2, 3]
-    assert "per-input delays of a square layer" in "\n".join(plan.reasons)
-    assert plan.layers[1].delay.shape == (2, 2)
+    assert plan.exact
+    assert plan.layers[0].delay.tolist() == per_input  # netx's 1-D forms are ambiguous
+    assert plan.layers[1].delay.tolist() == [[1, 2], [1, 2]]
+    per_output = network(pops[:2], [proj("input", "a", [[1, 2, 3], [4, 5, 6]], [[4] * 3, [7] * 3])])
+    assert plan_netx(per_output).layers[0].delay.tolist() == [4, 7]
 
 
 def test_non_chain_topology_writes_no_netx_file(tmp_path):
