@@ -24,6 +24,17 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+# Optional: the peer libraries whose own NIR exporters wrote tests/nir_fixtures (snnTorch 1.0.0,
+# Norse 1.1.0; the registry's torch pulls the CUDA libraries, several GB), then rebuild the fixtures.
+PVENV := .venv-peers
+.PHONY: nir-peers
+nir-peers:
+	test -x $(PVENV)/bin/python || $(PYTHON) -m venv $(PVENV)
+	$(PVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PVENV)/bin/python -m pip install --quiet torch "snntorch==1.0.0" "norse==1.1.0" \
+		"nirtorch==2.6" "nir==1.0.8" h5py "numpy<2"
+	$(PVENV)/bin/python tests/nir_fixtures/make_fixtures.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
