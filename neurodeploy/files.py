@@ -11,7 +11,10 @@ Layout (format ``neurodeploy-network``, version :data:`FORMAT_VERSION`)::
                            datasets: weights (n_post, n_pre), delays (n_post, n_pre)
 
 Version 1 files (before readout, output and profile options were fields of the network) kept them
-in the metadata under the same keys; reading one moves them into the fields.
+in the metadata under the same keys; reading one moves them into the fields. Version 3 adds the root
+attribute ``digest``: the SHA-256 of every attribute and dataset in the file (:func:`content_digest`),
+so a changed bit anywhere in the content is found on read. Versions 1 and 2 have none and still
+load; a version 3 file without it does not.
 
 Every read validates structure (:meth:`Network.validate`) and, for hardware models, the profile's
 ranges, and turns the first problem of each kind into a :class:`ModelFileError` line prefixed with
@@ -20,6 +23,7 @@ the file name.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -30,9 +34,9 @@ from typing import Any, TypeVar
 import h5py
 import numpy as np
 
-from neurodeploy.errors import ModelFileError, NeurodeployError
+from neurodeploy.errors import ConfigError, ModelFileError, NeurodeployError
 from neurodeploy.network import Network, Population, Projection
-from neurodeploy.profiles import check_network
+from neurodeploy.profiles import check_network, get_profile
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -40,6 +44,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "atomic_path",
+    "content_digest",
     "read_checkpoint",
     "read_hdf5",
     "read_network",
@@ -50,9 +55,12 @@ __all__ = [
 T = TypeVar("T")
 
 FORMAT = "neurodeploy-network"
-FORMAT_VERSION = 2
-#: Versions this neurodeploy reads (1: readout, output, profile options inside the metadata).
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: Versions this neurodeploy reads (1: readout, output, profile options inside the metadata;
+#: 3: a content digest).
+READABLE_VERSIONS = (1, 2, 3)
+#: Root attribute holding the SHA-256 of the rest of the file (:func:`content_digest`).
+DIGEST = "digest"
 _MOVED_TO_FIELDS = ("readout", "output", "profile_options")
 _POP_FLOATS = ("decay_mem", "decay_syn", "threshold", "v_scale")
 
@@ -60,26 +68,166 @@ _POP_FLOATS = ("decay_mem", "decay_syn", "threshold", "v_scale")
 class atomic_path:
     """Context manager yielding a temporary path beside ``path``; renamed onto it on success.
 
-    A crash or exception leaves ``path`` untouched and removes the temporary file.
+    A crash or exception leaves ``path`` untouched and removes the temporary file. The file gets
+    the mode a plain ``open()`` would (0666 less the umask); it is fsynced before the rename and
+    its directory after it, so a power loss leaves the old file or the new one, never a mix. A
+    path that cannot be written (its parent is a file, a directory in its place, no permission)
+    is one ConfigError line naming it.
     """
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
 
     def __enter__(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
-        os.close(fd)
+        line = output_file_problem(self.path)
+        if line:
+            raise ConfigError(line)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+            )
+            try:
+                os.fchmod(fd, 0o666 & ~_umask())
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot be written ({_os_reason(exc)})") from None
         self.tmp = Path(tmp)
         return self.tmp
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
+        if exc_type is not None:
             self.tmp.unlink(missing_ok=True)
+            return
+        try:
+            _fsync(self.tmp)
+            os.replace(self.tmp, self.path)
+        except OSError as err:
+            self.tmp.unlink(missing_ok=True)
+            raise ConfigError(f"{self.path}: cannot be written ({_os_reason(err)})") from None
+        _fsync_dir(self.path.parent)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """fsync a directory (the rename in it); a filesystem that cannot is not an error."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _nearest_existing(path: Path) -> Path:
+    for parent in path.parents:
+        if os.path.lexists(parent):
+            return parent
+    return Path(".")
+
+
+def _dir_problem(directory: Path, what: str) -> str | None:
+    if not directory.is_dir():
+        return f"{directory} (the {what}) is not a directory"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"{directory} (the {what}) is not writable"
+    return None
+
+
+def output_file_problem(path: str | os.PathLike[str], option: str = "") -> str | None:
+    """The one line saying a file cannot be written at ``path`` (prefixed with ``option``, e.g.
+    ``"--out"``), or None. Nothing is created: an existing directory or non-file in its place, a
+    parent that is a file, or a directory that is not writable."""
+    path = Path(path)
+    head = f"{option} {path}" if option else str(path)
+    if path.is_dir():
+        return f"{head}: is a directory; give a file name, e.g. {path / 'model.h5'}"
+    if os.path.lexists(path) and not path.is_file():
+        return f"{head}: exists and is not a regular file"
+    line = _dir_problem(_nearest_existing(path), "parent of the file")
+    return f"{head}: {line}" if line else None
+
+
+def output_dir_problem(path: str | os.PathLike[str], option: str = "") -> str | None:
+    """The one line saying ``path`` cannot be used as an output directory, or None (see
+    :func:`output_file_problem`)."""
+    path = Path(path)
+    head = f"{option} {path}" if option else str(path)
+    if os.path.lexists(path) and not path.is_dir():
+        return f"{head}: exists and is not a directory; give a directory (it is created)"
+    target = path if path.is_dir() else _nearest_existing(path)
+    line = _dir_problem(target, "output directory" if target == path else "parent directory")
+    return f"{head}: {line}" if line else None
+
+
+def content_digest(f: h5py.File) -> str:
+    """SHA-256 (hex) of every group, dataset and attribute of ``f`` except the root ``digest``
+    attribute: names, dtypes, shapes and bytes, in sorted order."""
+    h = hashlib.sha256()
+    names: list[str] = []
+    f.visit(names.append)
+    for name in ["", *sorted(names)]:
+        obj = f[name] if name else f
+        is_data = isinstance(obj, h5py.Dataset)
+        h.update(b"D" if is_data else b"G")
+        h.update(name.encode() + b"\0")
+        for key in sorted(obj.attrs):
+            if not name and key == DIGEST:
+                continue
+            h.update(b"A" + key.encode() + b"\0")
+            h.update(_value_bytes(obj.attrs[key]))
+        if is_data:
+            h.update(_value_bytes(np.asarray(obj[()])))
+    return h.hexdigest()
+
+
+def _value_bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        return b"s" + value.encode("utf-8", "surrogatepass") + b"\0"
+    if isinstance(value, bytes):
+        return b"b" + value + b"\0"
+    array = np.asarray(value)
+    head = f"{array.dtype.str}{array.shape}".encode()
+    if array.dtype.kind == "O":
+        return b"o" + head + repr(array.tolist()).encode() + b"\0"
+    return b"a" + head + np.ascontiguousarray(array).tobytes()
+
+
+def _check_digest(f: h5py.File, required: bool) -> None:
+    if DIGEST not in f.attrs:
+        if required:
+            raise ModelFileError(
+                f"{DIGEST}: field is missing (the file was changed after it was written)"
+            )
+        return
+    stored = _attr(f, DIGEST)
+    if stored != content_digest(f):
+        raise ModelFileError(
+            f"{DIGEST}: the content does not match the digest stored when the file was written "
+            "(damaged or edited after writing); use an intact copy or write the file again"
+        )
 
 
 def write_network(network: Network, path: str | os.PathLike[str]) -> Path:
@@ -120,6 +268,7 @@ def write_network(network: Network, path: str | os.PathLike[str]) -> Path:
                 g.attrs[f"hw_params/{key}"] = int(value)
             g.create_dataset("weights", data=proj.weights, compression="gzip", shuffle=True)
             g.create_dataset("delays", data=proj.delays, compression="gzip", shuffle=True)
+        f.attrs[DIGEST] = content_digest(f)
     return path
 
 
@@ -142,7 +291,7 @@ def read_hdf5(
     except NeurodeployError as exc:
         lines = str(exc).splitlines()
         raise ModelFileError("\n".join(f"{path}: {line}" for line in lines)) from None
-    except (OSError, KeyError, ValueError, TypeError) as exc:
+    except Exception as exc:  # h5py raises many kinds on damaged metadata; all mean the same
         raise ModelFileError(f"{path}: damaged or truncated {what} ({_short(exc)})") from None
 
 
@@ -166,13 +315,18 @@ def _read(f: h5py.File) -> Network:
             f"format must be {FORMAT!r}, got {fmt!r} (not a neurodeploy model file)"
         )
     version = _attr(f, "format_version", "")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ModelFileError(
+            f"format_version must be an integer ({', '.join(map(str, READABLE_VERSIONS))}), "
+            f"got {version!r}"
+        )
     if version not in READABLE_VERSIONS:
         raise ModelFileError(
             f"format_version {version} is not supported; this neurodeploy reads versions "
             f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     for key in ("populations", "projections"):
-        if key not in f:
+        if key not in f or not isinstance(f[key], h5py.Group):
             raise ModelFileError(f"{key}: group is missing")
     metadata = _json_attr(f, "metadata")
     if version == 1:
@@ -183,14 +337,40 @@ def _read(f: h5py.File) -> Network:
             "output": _attr(f, "output", "") or None,
             "profile_options": _json_attr(f, "profile_options"),
         }
-    populations = sorted(
-        (_read_population(name, g) for name, g in f["populations"].items()), key=lambda x: x[0]
-    )
-    projections = [
-        _read_projection(name, f["projections"][name])
-        for name in sorted(f["projections"], key=lambda n: int(n) if n.isdigit() else -1)
-    ]
     profile = _attr(f, "profile", "") or None
+    if profile is not None:
+        get_profile(str(profile))  # an unknown name is the one problem worth reporting
+    populations = sorted(
+        (
+            _read_population(name, _group(f["populations"], name, "populations"))
+            for name in f["populations"]
+        ),
+        key=lambda x: x[0],
+    )
+    indices = sorted(index for index, _ in populations)
+    if indices != list(range(len(populations))):
+        raise ModelFileError(
+            f"populations/*/index must number the populations 0..{len(populations) - 1} once "
+            f"each, got {indices}"
+        )
+    names = list(f["projections"])
+    expected = [str(i) for i in range(len(names))]
+    if sorted(names, key=lambda n: (len(n), n)) != expected:
+        raise ModelFileError(
+            f"projections: groups must be named 0..{len(names) - 1}, got {sorted(names)}"
+        )
+    projections = [
+        _read_projection(name, _group(f["projections"], name, "projections")) for name in expected
+    ]
+    if profile is None:
+        with_hw = [p.name for p in _pops(populations) if p.hw_params] + [
+            p.name for p in projections if p.hw_params
+        ]
+        if with_hw:
+            raise ModelFileError(
+                f"profile is empty (a float model) but {with_hw[0]} has hw_params; a hardware "
+                "model names its profile"
+            )
     network = Network(
         dt_ms=float(_attr(f, "dt_ms")),
         populations=tuple(pop for _, pop in populations),
@@ -200,7 +380,20 @@ def _read(f: h5py.File) -> Network:
         **fields,
     ).validate()
     check_network(network)
+    # Last, so that a file edited into breaking a rule gets the line naming that rule.
+    _check_digest(f, required=version >= 3)
     return network
+
+
+def _pops(populations: list[tuple[int, Population]]) -> list[Population]:
+    return [pop for _, pop in populations]
+
+
+def _group(parent: h5py.Group, name: str, where: str) -> h5py.Group:
+    g = parent.get(name)
+    if not isinstance(g, h5py.Group):
+        raise ModelFileError(f"{where}/{name}: must be a group")
+    return g
 
 
 def _json_attr(f: h5py.File, key: str) -> dict[str, Any]:
@@ -215,9 +408,10 @@ def _json_attr(f: h5py.File, key: str) -> dict[str, Any]:
 
 def _read_population(name: str, g: h5py.Group) -> tuple[int, Population]:
     where = f"populations/{name}"
-    hw = {
-        key: _dataset(g["hw_params"], key, f"{where}/hw_params") for key in g.get("hw_params", {})
-    }
+    hw_group = g.get("hw_params")
+    if hw_group is not None and not isinstance(hw_group, h5py.Group):
+        raise ModelFileError(f"{where}/hw_params: must be a group")
+    hw = {key: _dataset(hw_group, key, f"{where}/hw_params") for key in (hw_group or {})}
     pop = Population(
         name=name,
         size=int(_attr(g, "size", where=where)),
@@ -293,8 +487,10 @@ def _short(exc: BaseException) -> str:
 # version check on read, one file-named line per problem.
 
 CHECKPOINT_FORMAT = "neurodeploy-checkpoint"
-CHECKPOINT_FORMAT_VERSION = 1
-_RESERVED = ("format", "format_version")
+CHECKPOINT_FORMAT_VERSION = 2
+#: Checkpoint versions this neurodeploy reads (2 adds the content digest, as model files' 3).
+CHECKPOINT_READABLE_VERSIONS = (1, 2)
+_RESERVED = ("format", "format_version", DIGEST)
 
 
 def write_checkpoint(
@@ -315,6 +511,7 @@ def write_checkpoint(
             f.attrs[key] = value
         for key, value in arrays.items():
             f[key] = value
+        f.attrs[DIGEST] = content_digest(f)
     return path
 
 
@@ -343,11 +540,12 @@ def _read_checkpoint(f: h5py.File) -> tuple[dict[str, Any], dict[str, np.ndarray
             f"format_version {version} is newer than this neurodeploy reads (checkpoint "
             f"format_version {CHECKPOINT_FORMAT_VERSION}); use a newer neurodeploy or a new run directory"
         )
-    if version != CHECKPOINT_FORMAT_VERSION:
+    if isinstance(version, bool) or version not in CHECKPOINT_READABLE_VERSIONS:
         raise ModelFileError(
             f"format_version {version!r} is not supported; this neurodeploy reads checkpoint "
-            f"format_version {CHECKPOINT_FORMAT_VERSION}"
+            f"format_version {', '.join(map(str, CHECKPOINT_READABLE_VERSIONS))}"
         )
+    _check_digest(f, required=version >= 2)
     attrs = {key: _attr(f, key) for key in f.attrs if key not in _RESERVED}
     arrays: dict[str, np.ndarray] = {}
 

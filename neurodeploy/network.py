@@ -29,10 +29,24 @@ from numpy.typing import NDArray
 from neurodeploy.errors import NetworkError
 from neurodeploy.readout import READOUTS
 
-__all__ = ["KINDS", "Network", "Population", "Projection", "decay_from_tau"]
+__all__ = [
+    "KINDS",
+    "MAX_DELAY_STEPS",
+    "MAX_NEURONS",
+    "Network",
+    "Population",
+    "Projection",
+    "decay_from_tau",
+]
 
 KINDS = ("input", "lif", "li")
 PopulationKind = Literal["input", "lif", "li"]
+#: Largest delay (steps beyond the one-step latency) any model may hold: every runner keeps a ring
+#: of this many slots per neuron, so an absurd delay would exhaust memory before failing.
+MAX_DELAY_STEPS = 65535
+#: Most neurons one population may have (a bound that keeps a damaged size from allocating
+#: terabytes; far above what any supported target or the trainer handles).
+MAX_NEURONS = 10_000_000
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
 
 
@@ -140,8 +154,12 @@ class Population(_Described):
         out: list[str] = []
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             out.append(f"{where}: name must match {_NAME.pattern}, got {self.name!r}")
-        if not isinstance(self.size, int | np.integer) or self.size < 1:
-            out.append(f"{where}/size must be an integer >= 1, got {self.size!r}")
+        if (
+            isinstance(self.size, bool)
+            or not isinstance(self.size, int | np.integer)
+            or not 1 <= self.size <= MAX_NEURONS
+        ):
+            out.append(f"{where}/size must be an integer in [1, {MAX_NEURONS}], got {self.size!r}")
             return out
         if self.kind not in KINDS:
             out.append(f"{where}/kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
@@ -322,6 +340,16 @@ class Network(_Described):
             out.append(f"populations/{name}: name is used more than once")
         for pop in self.populations:
             out += pop.problems()
+            if (
+                not self.is_hardware
+                and pop.kind == "lif"
+                and math.isfinite(pop.threshold)
+                and pop.threshold <= 0
+            ):
+                out.append(
+                    f"populations/{pop.name}/threshold must be > 0 for a lif population of a "
+                    f"float model (V starts at 0 and would spike every step), got {pop.threshold!r}"
+                )
         sizes = {p.name: p.size for p in self.populations}
         kinds = {p.name: p.kind for p in self.populations}
         if self.readout is not None and self.readout not in READOUTS:
@@ -348,10 +376,17 @@ class Network(_Described):
             out += _check_array(f"{where}/delays", proj.delays, shape)
             if (
                 proj.delays.shape == shape
+                and proj.delays.size
+                and np.issubdtype(proj.delays.dtype, np.number)
                 and np.isfinite(proj.delays).all()
-                and (proj.delays < 0).any()
             ):
-                out.append(f"{where}/delays must be >= 0 steps, got min {proj.delays.min()}")
+                if (proj.delays < 0).any():
+                    out.append(f"{where}/delays must be >= 0 steps, got min {proj.delays.min()}")
+                if proj.delays.max() > MAX_DELAY_STEPS:
+                    out.append(
+                        f"{where}/delays must be <= {MAX_DELAY_STEPS} steps, "
+                        f"got {proj.delays.max()}"
+                    )
             if not (math.isfinite(proj.weight_scale) and proj.weight_scale > 0):
                 out.append(
                     f"{where}/weight_scale must be finite and > 0, got {proj.weight_scale!r}"

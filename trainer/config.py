@@ -17,6 +17,7 @@ so the same numbers work at any ``dt_ms`` (mlGeNN's scale). Delays are in time s
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from neurodeploy.errors import ConfigError
+from neurodeploy.network import MAX_DELAY_STEPS as NETWORK_MAX_DELAY
 from neurodeploy.readout import READOUTS
 from neurodeploy.validation import Problems
 
@@ -134,6 +136,13 @@ class Config:
         )
 
 
+#: Largest delay a config may ask for, in steps (the float model's limit,
+#: :data:`neurodeploy.network.MAX_DELAY_STEPS`).
+MAX_DELAY_STEPS = NETWORK_MAX_DELAY
+#: Most neurons a config may ask for per field (far above any network this trains in memory).
+MAX_UNITS = 1_000_000
+MAX_EPOCHS = 1_000_000
+
 _SECTIONS = {"data": DataConfig, "model": ModelConfig, "loss": LossConfig, "train": TrainConfig}
 #: Section whose fields are ``[train]`` fields, applied by :meth:`Config.for_finetuning`.
 _FINETUNE = "finetune"
@@ -176,6 +185,9 @@ def _coerce(where: str, name: str, value: Any, kind: Any, problems: Problems) ->
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return bad(float)
+        if not math.isfinite(value):
+            problems.add(where, f"must be a finite number, got {value!r}")
+            return _BAD
         return float(value)
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -249,6 +261,9 @@ def _check(c: Config, problems: Problems, failed: set[str]) -> None:
         bad("data.dt_ms", f"must be > 0, got {c.data.dt_ms}")
     if c.data.t_max_ms < 0:
         bad("data.t_max_ms", f"must be >= 0 (0 = dataset default), got {c.data.t_max_ms}")
+    for key in ("seed", "max_train_samples"):
+        if getattr(c.data, key) < 0:
+            bad(f"data.{key}", f"must be >= 0, got {getattr(c.data, key)}")
     for key in (
         "n_inputs",
         "n_outputs",
@@ -258,6 +273,16 @@ def _check(c: Config, problems: Problems, failed: set[str]) -> None:
     ):
         if getattr(c.model, key) < 0:
             bad(f"model.{key}", f"must be >= 0, got {getattr(c.model, key)}")
+    for key in ("max_delay_steps", "recurrent_max_delay_steps"):
+        if getattr(c.model, key) > MAX_DELAY_STEPS:
+            bad(f"model.{key}", f"must be <= {MAX_DELAY_STEPS}, got {getattr(c.model, key)}")
+    if c.model.decay_resolution == 1:
+        bad("model.decay_resolution", "must be 0 (exact decays) or >= 2, got 1")
+    for key in ("n_inputs", "n_outputs"):
+        if getattr(c.model, key) > MAX_UNITS:
+            bad(f"model.{key}", f"must be <= {MAX_UNITS}, got {getattr(c.model, key)}")
+    if sum(max(h, 0) for h in c.model.hidden) > MAX_UNITS:
+        bad("model.hidden", f"must have at most {MAX_UNITS} neurons in all, got {c.model.hidden}")
     if not c.model.hidden or any(h < 1 for h in c.model.hidden):
         bad("model.hidden", f"must be a non-empty list of sizes >= 1, got {c.model.hidden}")
     if c.model.output not in ("li", "lif"):
@@ -276,6 +301,12 @@ def _check(c: Config, problems: Problems, failed: set[str]) -> None:
         value = getattr(c.model, key)
         if len(value) != 2:
             bad(f"model.{key}", f"must have 2 numbers, got {value}")
+    for key in ("logit_scale", "tau0_ms", "tau1_ms"):
+        if getattr(c.loss, key) <= 0:
+            bad(f"loss.{key}", f"must be > 0, got {getattr(c.loss, key)}")
+    for key in ("alpha", "phantom", "reg_upper", "reg_lower", "reg_target"):
+        if getattr(c.loss, key) < 0:
+            bad(f"loss.{key}", f"must be >= 0, got {getattr(c.loss, key)}")
     if c.loss.readout not in READOUTS:
         bad("loss.readout", f"must be one of {', '.join(READOUTS)}, got {c.loss.readout!r}")
     elif (c.loss.readout == "first_spike") != (c.model.output == "lif"):
@@ -306,12 +337,22 @@ def _check_train(
 
     if t.keep_checkpoints < 0:
         bad("keep_checkpoints", f"must be >= 0, got {t.keep_checkpoints}")
+    if t.seed < 0:
+        bad("seed", f"must be >= 0, got {t.seed}")
     for key in ("epochs", "batch_size"):
         if getattr(t, key) < 1:
             bad(key, f"must be >= 1, got {getattr(t, key)}")
-    for key in ("lr", "lr_delay", "lr_decay", "weight_noise"):
+    if t.epochs > MAX_EPOCHS:
+        bad("epochs", f"must be <= {MAX_EPOCHS}, got {t.epochs}")
+    for key in ("lr", "lr_decay", "eps"):
+        if getattr(t, key) <= 0:
+            bad(key, f"must be > 0, got {getattr(t, key)}")
+    for key in ("lr_delay", "weight_noise", "silent_boost", "denom_guard"):
         if getattr(t, key) < 0:
             bad(key, f"must be >= 0, got {getattr(t, key)}")
+    for key in ("beta1", "beta2"):
+        if not 0 <= getattr(t, key) < 1:
+            bad(key, f"must be in [0, 1), got {getattr(t, key)}")
 
 
 def _parse_override(item: str) -> tuple[list[str], Any]:
@@ -338,7 +379,14 @@ def load_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         if not path.is_file():
             raise ConfigError(f"{path}: no such file")
         try:
-            raw = tomllib.loads(path.read_text())
+            raw = tomllib.loads(path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path}: not a UTF-8 text file (byte {exc.start}: {exc.reason}); "
+                "a config is TOML text"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     for item in overrides:
@@ -357,4 +405,6 @@ def config_to_dict(config: Config) -> dict:
 
 def config_from_dict(raw: dict, source: str = "stored config") -> Config:
     """Inverse of :func:`config_to_dict` (validated)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: must be a table of sections, got {type(raw).__name__}")
     return _build(raw, source)

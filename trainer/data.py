@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from neurodeploy.errors import ConfigError
 from neurodeploy.spikes import SpikeData
 from neurodeploy.trainer.config import Config
 
-__all__ = ["TrainingData", "load_data"]
+__all__ = ["TrainingData", "fingerprint", "load_data"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,24 @@ class TrainingData:
     n_inputs: int
     n_classes: int
     names: dict[str, str]
+    #: SHA-256 of every split's spikes, labels and shape (:func:`fingerprint`); stored in each
+    #: checkpoint so that a run resumes only on the data it started with.
+    fingerprint: str = field(default="")
+
+
+def fingerprint(sets: dict[str, SpikeData | None]) -> str:
+    """SHA-256 (hex) of the samples of each named split: events, offsets, labels, shape."""
+    h = hashlib.sha256()
+    for key in sorted(sets):
+        s = sets[key]
+        if s is None:
+            continue
+        h.update(f"{key}:{s.n_channels}:{s.n_steps}:{len(s)}\0".encode())
+        for array in (s.steps, s.units, s.offsets, s.labels):
+            a = np.ascontiguousarray(array)
+            h.update(f"{a.dtype.str}{a.shape}".encode())
+            h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def load_data(config: Config) -> TrainingData:
@@ -74,4 +93,5 @@ def load_data(config: Config) -> TrainingData:
         n_inputs=n_in,
         n_classes=n_out,
         names=names,
+        fingerprint=fingerprint(sets),
     )

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from neurodeploy.files import write_network
+from neurodeploy.errors import ConfigError, NeurodeployError
+from neurodeploy.files import output_dir_problem, write_network
 from neurodeploy.network import Network
 from neurodeploy.spikes import SpikeData
 from neurodeploy.trainer.checkpoints import (
@@ -39,7 +40,34 @@ from neurodeploy.trainer.optim import Adam
 from neurodeploy.trainer.progress import Progress, as_progress
 from neurodeploy.trainer.state import Trainer
 
-__all__ = ["ParamTransform", "evaluate_network", "loss_params", "train"]
+__all__ = [
+    "ParamTransform",
+    "TrainingDiverged",
+    "evaluate_network",
+    "loss_params",
+    "prepare_run_dir",
+    "train",
+]
+
+
+class TrainingDiverged(NeurodeployError, ArithmeticError):
+    """The loss or a parameter became NaN or infinite; the run stopped at that batch."""
+
+
+def prepare_run_dir(run_dir: str | Path, *, restart: bool = False) -> None:
+    """Check that ``run_dir`` can be a run directory (ConfigError, one line, nothing created);
+    with ``restart``, then remove what an earlier run left there (checkpoints, metrics, curve,
+    model) so that training starts over."""
+    run_dir = Path(run_dir)
+    line = output_dir_problem(run_dir, "--out")
+    if line:
+        raise ConfigError(line)
+    if restart and run_dir.is_dir():
+        for old in sorted((run_dir / "checkpoints").glob("epoch_*.h5")):
+            old.unlink()
+        for name in ("metrics.jsonl", "curve.png", "model.h5"):
+            (run_dir / name).unlink(missing_ok=True)
+
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +118,7 @@ def train(
     start_from: Trainer | None = None,
     transform: ParamTransform | None = None,
     metadata: dict[str, Any] | None = None,
+    restart: bool = False,
 ) -> Network:
     """Train (or resume) into ``run_dir``; returns the trained float network (also ``model.h5``).
 
@@ -99,9 +128,16 @@ def train(
     interrupt a run); the model file is then not written. ``start_from`` replaces the random
     initial network (fine-tuning); ``transform`` maps (weights, delays) to what the forward
     pass uses, with straight-through gradients onto the float parameters (quantization-aware
-    training); ``metadata`` is merged into the model file's.
+    training); ``metadata`` is merged into the model file's. ``restart`` discards what an earlier
+    run left in ``run_dir`` instead of resuming it.
+
+    A run directory resumes only with the configuration and data it was started with (a
+    ConfigError naming the differing fields otherwise). A loss or parameter that becomes NaN or
+    infinite stops the run at that batch (:class:`TrainingDiverged`); the checkpoints of the
+    epochs before it stay, and no model file is written.
     """
     run_dir = Path(run_dir)
+    prepare_run_dir(run_dir, restart=restart)
     report = as_progress(progress)
     data = data or load_data(config)
     tr = start_from or Trainer.initial(config, data.n_inputs, data.n_classes)
@@ -114,9 +150,12 @@ def train(
     history: list[dict] = []
     metrics_path = run_dir / "metrics.jsonl"
     if last is not None:
-        start = load_checkpoint(last[1], tr, adam_w, adam_d)
+        start = load_checkpoint(last[1], tr, adam_w, adam_d, data.fingerprint)
         history = read_history(metrics_path, start)
         log.info("resuming %s after epoch %d", run_dir, start)
+        on_resume = getattr(report, "on_resume", None)
+        if on_resume is not None:
+            on_resume(start, c.epochs, run_dir)
     learn_d = c.learn_delays and any(m > 0 for m in tr.max_delays)
     engine = Engine(
         tr.template,
@@ -153,7 +192,10 @@ def train(
             if c.weight_noise > 0:
                 w_run = _noisy(w_run, c.weight_noise, np.random.default_rng([c.seed, epoch, b]))
             r = engine.run(w_run, d_run, spikes, idx, lp, dt_ms=dt, reg=reg)
-            loss_sum += float(r.loss.sum())
+            batch_loss = float(r.loss.sum())
+            if not np.isfinite(batch_loss):
+                _diverged(run_dir, epoch, b, len(batches), f"the loss is {batch_loss}", c)
+            loss_sum += batch_loss
             correct += int((r.predicted == spikes.labels[idx]).sum())
             seen += len(idx)
             epoch_counts += r.counts.sum(axis=0)
@@ -162,6 +204,9 @@ def train(
                 adam_d.step(tr.delays, r.grad_d, lr_d)
                 for q, m in enumerate(tr.max_delays):
                     np.clip(tr.delays[q], 0.0, m, out=tr.delays[q])
+            bad = _non_finite(tr)
+            if bad:
+                _diverged(run_dir, epoch, b, len(batches), f"{bad} is not finite", c)
             report.on_batch(epoch, b, loss_sum / seen)
         silent = _boost_silent(tr, hidden_slices, epoch_counts, c.silent_boost)
         record: dict[str, Any] = {
@@ -184,7 +229,9 @@ def train(
                 record[f"{key}_loss"] = loss
         record["epoch_seconds"] = time.perf_counter() - t0
         history.append(record)
-        save_checkpoint(checkpoint_path(run_dir, epoch), epoch, tr, adam_w, adam_d)
+        save_checkpoint(
+            checkpoint_path(run_dir, epoch), epoch, tr, adam_w, adam_d, data.fingerprint
+        )
         prune_checkpoints(run_dir, c.keep_checkpoints)
         write_history(metrics_path, history)
         if epoch % 10 == 0 or epoch == c.epochs:
@@ -205,6 +252,25 @@ def train(
     network = tr.network(metadata)
     write_network(network, run_dir / "model.h5")
     return network
+
+
+def _non_finite(tr: Trainer) -> str | None:
+    """The first trainable parameter array holding NaN or inf, as ``"projections/q/weights"``."""
+    for q, (w, d) in enumerate(zip(tr.weights, tr.delays, strict=True)):
+        if not np.isfinite(w).all():
+            return f"projections/{q}/weights"
+        if not np.isfinite(d).all():
+            return f"projections/{q}/delays"
+    return None
+
+
+def _diverged(run_dir: Path, epoch: int, batch: int, n_batches: int, what: str, c: Any) -> None:
+    last = last_checkpoint(run_dir)
+    kept = f"{last[1]} (epoch {last[0]}) is kept" if last else "no checkpoint was written"
+    raise TrainingDiverged(
+        f"{run_dir}: epoch {epoch}, batch {batch + 1}/{n_batches}: {what}; training stopped and "
+        f"{kept}; lower train.lr (now {c.lr:g}) or check the data and model settings"
+    )
 
 
 def _versions() -> dict[str, str]:

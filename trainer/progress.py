@@ -18,6 +18,9 @@ __all__ = ["ConsoleProgress", "Progress", "as_progress"]
 class Progress:
     """Training callbacks; override any of them. Every method does nothing here."""
 
+    def on_resume(self, epoch: int, epochs: int, run_dir: Any) -> None:
+        """The run in ``run_dir`` resumes after ``epoch`` (of ``epochs``) from its checkpoint."""
+
     def on_epoch_start(self, epoch: int, epochs: int, n_batches: int) -> None:
         """Epoch ``epoch`` of ``epochs`` begins; it has ``n_batches`` batches."""
 
@@ -34,6 +37,12 @@ class ConsoleProgress(Progress):
     def __init__(self) -> None:
         self._bar: Any = None
         self._n_batches = 0
+
+    def on_resume(self, epoch: int, epochs: int, run_dir: Any) -> None:
+        if epoch >= epochs:
+            print(f"{run_dir}: all {epochs} epochs are done; writing the model", file=sys.stderr)
+        else:
+            print(f"resuming {run_dir} from epoch {epoch} of {epochs}", file=sys.stderr)
 
     def on_epoch_start(self, epoch: int, epochs: int, n_batches: int) -> None:
         from tqdm import tqdm

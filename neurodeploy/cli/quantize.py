@@ -42,13 +42,16 @@ def quantize(
     ] = False,
 ) -> None:
     """Quantize MODEL for TARGET; writes OUT plus OUT-stem.quantization.{json,png} beside it."""
+    from neurodeploy.files import output_file_problem
     from neurodeploy.quantize import quantize as run_quantize
     from neurodeploy.quantize.report import write_report
 
-    if out.is_dir():
-        raise ConfigError(
-            f"--out {out} is a directory; give the hardware model's file, e.g. {out / 'model.h5'}"
-        )
+    stem = f"{out.stem}.quantization"
+    problems = [output_file_problem(out, "--out")]
+    problems += [output_file_problem(out.parent / f"{stem}.{ext}") for ext in ("json", "png")]
+    lines = [line for line in problems if line]
+    if lines:
+        raise ConfigError(lines[0])
     network = read_network(model)
     data = None
     if calibration is not None:
@@ -61,7 +64,7 @@ def quantize(
         sensitivity_draws=sensitivity_draws,
     )
     write_network(result.hardware, out)
-    files = write_report(result.report, out.parent, stem=f"{out.stem}.quantization")
+    files = write_report(result.report, out.parent, stem=stem)
     summary = result.report["summary"]
     if as_json:
         emit_json(summary | {"model": str(out), "report": [str(f) for f in files]})

@@ -36,6 +36,13 @@ def train_command(
         bool, typer.Option("--json", help="Print the final metrics as JSON.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress output.")] = False,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart",
+            help="Start OUT over: discard its checkpoints, metrics and model instead of resuming.",
+        ),
+    ] = False,
 ) -> None:
     """Train a spiking network with EventProp; writes OUT/model.h5, checkpoints, metrics, curve.
 
@@ -43,12 +50,17 @@ def train_command(
     the target's precision (weights on its grid, integer delays in its range, its decays), with
     straight-through gradients, and with the CONFIG's [finetune] fields in place of its [train] ones.
     """
+    from neurodeploy.files import output_dir_problem
     from neurodeploy.trainer.config import load_config
     from neurodeploy.trainer.data import load_data
-    from neurodeploy.trainer.loop import train
+    from neurodeploy.trainer.loop import prepare_run_dir, train
 
+    # Everything is checked before any work: options, output directory, config, data, model.
     if (finetune is None) != (target is None):
         raise ConfigError("--finetune MODEL and --target PROFILE go together")
+    line = output_dir_problem(out, "--out")
+    if line:
+        raise ConfigError(line)
     cfg = load_config(config, set_ or [])
     if finetune is not None:
         cfg = cfg.for_finetuning()
@@ -59,11 +71,12 @@ def train_command(
         from neurodeploy.targets import get_target
 
         get_target(target)
-        network = finetune_for_target(
-            cfg, read_network(finetune), target, out, progress=not quiet, data=data
-        )
+        model = read_network(finetune)
+        if restart:
+            prepare_run_dir(out, restart=True)
+        network = finetune_for_target(cfg, model, target, out, progress=not quiet, data=data)
     else:
-        network = train(cfg, out, progress=not quiet, data=data)
+        network = train(cfg, out, progress=not quiet, data=data, restart=restart)
     metrics = dict(network.metadata.get("metrics", {}))
     if json_out:
         emit_json({"model": str(out / "model.h5"), **metrics})

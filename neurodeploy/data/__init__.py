@@ -14,13 +14,14 @@ Time-grid rules are in :mod:`.base`.
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from neurodeploy.data import digits, seqdetect, shd, yinyang
 from neurodeploy.data.base import Dataset, check_int, n_steps_for
-from neurodeploy.errors import ConfigError
+from neurodeploy.errors import ConfigError, ModelFileError, NeurodeployError
 from neurodeploy.network import Network
 from neurodeploy.validation import Problems, require_channels
 
@@ -85,6 +86,9 @@ def load_dataset(
         raise ConfigError(
             f"dataset spec {spec!r}: missing split or path after ':'; expected one of {SPECS}"
         )
+    if kind == "shd" and not os.path.isfile(os.path.expanduser(argument)):
+        # The file is the first thing to fix: options meant for another dataset come after.
+        raise ConfigError(f"dataset {spec!r}: {argument}: no such file")
     allowed = _options(kind)
     unknown = sorted(set(options) - set(allowed))
     problems = Problems()
@@ -96,7 +100,17 @@ def load_dataset(
     n_steps_for(1.0 if t_max_ms is None else t_max_ms, dt_ms, problems)  # checks both values
     seed = check_int("seed", seed, minimum=0, where=f"dataset {spec!r}", problems=problems)
     problems.raise_if_any(ConfigError)  # then the loader checks its own options, all at once
-    return _LOADERS[kind](argument, dt_ms=float(dt_ms), t_max_ms=t_max_ms, seed=seed, **options)
+    try:
+        return _LOADERS[kind](argument, dt_ms=float(dt_ms), t_max_ms=t_max_ms, seed=seed, **options)
+    except NeurodeployError:
+        raise
+    except Exception as exc:  # h5py and numpy raise many kinds on a damaged file
+        if kind != "shd":
+            raise
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ModelFileError(
+            f"{argument}: damaged or unreadable SHD-layout file ({detail})"
+        ) from None
 
 
 def model_dataset(spec: str, network: Network, *, max_samples: int | None = None) -> Dataset:
@@ -117,9 +131,26 @@ def model_dataset(spec: str, network: Network, *, max_samples: int | None = None
         **(dict(recorded.get("options", {})) if same_kind else {}),
     )
     require_channels(network, dataset.spikes, f"dataset {spec!r}")
+    _require_labels(network, dataset, spec)
     if max_samples is not None and max_samples < len(dataset):
         dataset = replace(dataset, spikes=dataset.spikes.subset(slice(0, max_samples)))
     return dataset
+
+
+def _require_labels(network: Network, dataset: Dataset, spec: str) -> None:
+    """ConfigError (one line) for an empty dataset or labels the model cannot output."""
+    if len(dataset) == 0:
+        raise ConfigError(f"dataset {spec!r}: has no samples; nothing to evaluate")
+    if network.readout is None:
+        return
+    n_out = network.population(network.output_population).size
+    labels = dataset.spikes.labels
+    lo, hi = int(labels.min()), int(labels.max())
+    if lo < 0 or hi >= n_out:
+        raise ConfigError(
+            f"dataset {spec!r}: labels must be in [0, {n_out - 1}] (the model's "
+            f"{n_out} output neurons, population {network.output_population}), got {lo}..{hi}"
+        )
 
 
 def _kind(spec: str) -> str:

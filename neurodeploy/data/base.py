@@ -30,6 +30,7 @@ from neurodeploy.spikes import SpikeData
 from neurodeploy.validation import Problems
 
 __all__ = [
+    "MAX_CLASSES",
     "MAX_STEPS",
     "Dataset",
     "bin_seconds",
@@ -40,6 +41,9 @@ __all__ = [
 
 #: Most steps a trial may have (SpikeData stores steps as int32).
 MAX_STEPS = 2**31 - 1
+#: Most classes a dataset may have: per-class lists are built, so a damaged label or
+#: ``n_classes`` of 1e9 must be an error, not an allocation that runs for minutes.
+MAX_CLASSES = 65536
 _RATIO_TOL = 1e-12
 # A stored time this many units in the last place below a grid point k*dt still counts as k*dt.
 _ULPS = 4
@@ -141,7 +145,9 @@ def round_ms_to_steps(times_ms: NDArray[np.floating], dt_ms: float) -> NDArray[n
 
 
 def class_counts(labels: NDArray[np.integer], n_classes: int) -> list[int]:
-    """Samples per class, as a JSON-friendly list."""
+    """Samples per class, as a JSON-friendly list (``n_classes`` <= :data:`MAX_CLASSES`)."""
+    if not 1 <= n_classes <= MAX_CLASSES:
+        raise ConfigError(f"n_classes must be in [1, {MAX_CLASSES}], got {n_classes}")
     return [int(c) for c in np.bincount(np.asarray(labels, dtype=np.int64), minlength=n_classes)]
 
 

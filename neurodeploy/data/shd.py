@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neurodeploy.data.base import (
+    MAX_CLASSES,
     MAX_STEPS,
     Dataset,
     bin_seconds,
@@ -88,17 +89,30 @@ def _read_labels(
         raise ModelFileError(f"{path}: labels must be integers, got dtype {ds.dtype}")
     labels = np.asarray(ds[:n_take], dtype=np.int64)
     if n_classes is None and "n_classes" in f.attrs:
+        value = np.asarray(f.attrs["n_classes"])
+        if value.size != 1 or value.dtype.kind not in "iu":
+            raise ModelFileError(
+                f"{path}: attribute n_classes must be one integer in [1, {MAX_CLASSES}], "
+                f"got {value!r}"
+            )
         n_classes = check_int(
-            "attribute n_classes",
-            int(np.asarray(f.attrs["n_classes"]).reshape(-1)[0]),
-            minimum=1,
-            where=str(path),
+            "attribute n_classes", int(value.reshape(-1)[0]), minimum=1, where=str(path)
         )
+    inferred = n_classes is None
     if n_classes is None:
-        n_classes = int(labels.max()) + 1 if len(labels) else 1
+        n_classes = max(1, int(labels.max()) + 1) if len(labels) else 1
+        if n_classes > MAX_CLASSES:
+            raise ModelFileError(
+                f"{path}: labels must be in [0, {MAX_CLASSES - 1}] (at most {MAX_CLASSES} "
+                f"classes), got {labels.max()}"
+            )
+    if n_classes > MAX_CLASSES:
+        raise ModelFileError(f"{path}: n_classes must be in [1, {MAX_CLASSES}], got {n_classes}")
     bad = np.flatnonzero((labels < 0) | (labels >= n_classes))
     if len(bad):
         i = int(bad[0])
+        if inferred:  # no n_classes given: only the sign can be wrong
+            raise ModelFileError(f"{path}: labels[{i}] must be a class index >= 0, got {labels[i]}")
         raise ModelFileError(
             f"{path}: labels[{i}] must be in [0, {n_classes - 1}] (n_classes={n_classes}), "
             f"got {labels[i]}"

@@ -13,6 +13,7 @@ from neurodeploy.errors import ConfigError, ModelFileError
 from neurodeploy.files import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_FORMAT_VERSION,
+    content_digest,
     read_checkpoint,
     write_checkpoint,
 )
@@ -79,7 +80,10 @@ def _h5(path, **attrs):
         ({"format": CHECKPOINT_FORMAT}, ["format_version: field is missing"]),
         (
             {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_FORMAT_VERSION + 1},
-            [f"format_version {CHECKPOINT_FORMAT_VERSION + 1} is newer", "format_version 1"],
+            [
+                f"format_version {CHECKPOINT_FORMAT_VERSION + 1} is newer",
+                f"format_version {CHECKPOINT_FORMAT_VERSION}",
+            ],
         ),
         (
             {"format": CHECKPOINT_FORMAT, "format_version": "1"},
@@ -164,10 +168,15 @@ def test_checkpoint_of_another_model_or_missing_field_is_refused(tmp_path):
     _, other, other_w, other_d = _state(["model.hidden=[6]"])
     with pytest.raises(ConfigError) as err:
         load_checkpoint(path, other, other_w, other_d)
-    _one_line_naming(err, path, "[model] differs")
+    _one_line_naming(err, path, "model.hidden", "new --out directory", "--restart")
     with h5py.File(path, "a") as f:
         del f["projections/1/adam_d_v"]
     _, fresh, fresh_w, fresh_d = _state()
+    with pytest.raises(ModelFileError) as err:
+        load_checkpoint(path, fresh, fresh_w, fresh_d)
+    _one_line_naming(err, path, "digest", "damaged or edited")
+    with h5py.File(path, "a") as f:  # an edit that also rewrites the digest
+        f.attrs["digest"] = content_digest(f)
     with pytest.raises(ModelFileError) as err:
         load_checkpoint(path, fresh, fresh_w, fresh_d)
     _one_line_naming(err, path, "projections/1/adam_d_v: field is missing")

@@ -136,7 +136,7 @@ def test_weight_noise_is_seeded_per_batch_and_survives_resume(tmp_path):
         ("", ["train.nope=1"], "train.nope: unknown field"),
         ("", ["finetune.nope=1"], "finetune.nope: unknown field"),
         ("[finetune]\nepochs = 0\n", [], "finetune.epochs: must be >= 1"),
-        ("[finetune]\nlr = -1.0\n", [], "finetune.lr: must be >= 0"),
+        ("[finetune]\nlr = -1.0\n", [], "finetune.lr: must be > 0"),
         ("", ["train.weight_noise=-0.1"], "train.weight_noise: must be >= 0"),
     ],
 )
