@@ -9,7 +9,7 @@ STAMP := $(VENV)/.neurodeploy-installed
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,lava]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,lava,sweep]"
 	# lava-nc 0.10.0 declares Python < 3.11; its requirements come from the [lava] extra above and
 	# neurodeploy applies its one Python 3.11 fix at import time (neurodeploy/_lava_compat.py).
 	$(BIN)/python -m pip install --quiet --no-deps --ignore-requires-python "lava-nc==0.10.0"

@@ -14,6 +14,7 @@ from neurodeploy.cli import deploy as _deploy  # noqa: F401
 from neurodeploy.cli import inspect as _inspect  # noqa: F401  (registers commands)
 from neurodeploy.cli import interchange as _interchange  # noqa: F401
 from neurodeploy.cli import quantize as _quantize  # noqa: F401
+from neurodeploy.cli import sweep as _sweep  # noqa: F401
 from neurodeploy.cli import train as _train  # noqa: F401
 from neurodeploy.cli import verify as _verify  # noqa: F401
 from neurodeploy.cli._app import app, debug_enabled
