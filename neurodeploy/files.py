@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import h5py
 import numpy as np
 
-from neurodeploy.errors import ConfigError, ModelFileError, NeurodeployError
+from neurodeploy.errors import ConfigError, ModelFileError, NeurodeployError, ProfileLimitError
 from neurodeploy.network import Network, Population, Projection
 from neurodeploy.profiles import check_network, get_profile
 
@@ -230,6 +230,19 @@ def _check_digest(f: h5py.File, required: bool) -> None:
         )
 
 
+def check_file_rules(network: Network) -> None:
+    """ProfileLimitError listing every rule of the profile's ``file_rules`` a hardware model
+    breaks: what a model file must keep beyond :func:`neurodeploy.profiles.check_network`.
+
+    Checked on read only: writing stays possible for the models verification builds on purpose
+    (inputs the toolchain accepts and silently changes), but no such file loads for a command."""
+    if network.profile is None:
+        return
+    problems = [line for rule in get_profile(network.profile).file_rules for line in rule(network)]
+    if problems:
+        raise ProfileLimitError("\n".join(problems))
+
+
 def write_network(network: Network, path: str | os.PathLike[str]) -> Path:
     """Validate ``network`` and write it to ``path`` atomically. Returns the path."""
     network.validate()
@@ -380,6 +393,7 @@ def _read(f: h5py.File) -> Network:
         **fields,
     ).validate()
     check_network(network)
+    check_file_rules(network)
     # Last, so that a file edited into breaking a rule gets the line naming that rule.
     _check_digest(f, required=version >= 3)
     return network

@@ -32,6 +32,7 @@ from neurodeploy.readout import READOUTS
 __all__ = [
     "KINDS",
     "MAX_DELAY_STEPS",
+    "MAX_FLOAT_MAGNITUDE",
     "MAX_NEURONS",
     "Network",
     "Population",
@@ -47,6 +48,9 @@ MAX_DELAY_STEPS = 65535
 #: Most neurons one population may have (a bound that keeps a damaged size from allocating
 #: terabytes; far above what any supported target or the trainer handles).
 MAX_NEURONS = 10_000_000
+#: Largest magnitude of a float model's weights, biases and thresholds: far beyond any trained
+#: value, and small enough that sums over a layer and a quantizer's scales stay finite.
+MAX_FLOAT_MAGNITUDE = 1e12
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
 
 
@@ -350,6 +354,9 @@ class Network(_Described):
                     f"populations/{pop.name}/threshold must be > 0 for a lif population of a "
                     f"float model (V starts at 0 and would spike every step), got {pop.threshold!r}"
                 )
+            if not self.is_hardware:
+                out += _magnitude(f"populations/{pop.name}/threshold", np.array([pop.threshold]))
+                out += _magnitude(f"populations/{pop.name}/bias", pop.bias)
         sizes = {p.name: p.size for p in self.populations}
         kinds = {p.name: p.kind for p in self.populations}
         if self.readout is not None and self.readout not in READOUTS:
@@ -373,6 +380,8 @@ class Network(_Described):
             seen.add((proj.source, proj.target))
             shape = (sizes[proj.target], sizes[proj.source])
             out += _check_array(f"{where}/weights", proj.weights, shape)
+            if not self.is_hardware and proj.weights.shape == shape:
+                out += _magnitude(f"{where}/weights", proj.weights)
             out += _check_array(f"{where}/delays", proj.delays, shape)
             if (
                 proj.delays.shape == shape
@@ -417,6 +426,21 @@ def _check_array(where: str, value: NDArray[Any], shape: tuple[int, ...]) -> lis
             f"{where} must be finite, got {value[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
         ]
     return []
+
+
+def _magnitude(where: str, value: NDArray[Any]) -> list[str]:
+    """One line if a finite numeric ``value`` holds a magnitude above MAX_FLOAT_MAGNITUDE."""
+    if not value.size or not np.issubdtype(value.dtype, np.number):
+        return []
+    with np.errstate(invalid="ignore"):
+        big = np.abs(value.astype(np.float64)) > MAX_FLOAT_MAGNITUDE
+    if not big.any():
+        return []
+    index = tuple(int(i) for i in np.argwhere(big)[0])
+    return [
+        f"{where} must be at most {MAX_FLOAT_MAGNITUDE:g} in magnitude, got "
+        f"{value[index]} at index {index}"
+    ]
 
 
 def _is_integral(value: NDArray[Any]) -> bool:

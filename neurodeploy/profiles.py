@@ -123,6 +123,10 @@ class HardwareProfile:
     delay_range: IntRange
     max_neurons_per_core: int
     rules: tuple[Callable[[Network], list[str]], ...] = ()
+    #: Rules a model *file* must also keep (what users deploy), beyond what an in-memory model
+    #: may hold: verification feeds the toolchain inputs it accepts but silently changes (e.g.
+    #: Loihi 2 weights off their grid, which Lava clips and floors).
+    file_rules: tuple[Callable[[Network], list[str]], ...] = ()
     options: Mapping[str, ProfileOption] = field(default_factory=dict)
 
     def option_problems(

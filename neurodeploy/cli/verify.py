@@ -15,6 +15,7 @@ from neurodeploy.cli._app import app, emit_json, say
 from neurodeploy.errors import ConfigError
 from neurodeploy.files import read_network
 from neurodeploy.targets import target_names
+from neurodeploy.validation import not_runnable
 from neurodeploy.verification import check_agreement, random_inputs, random_networks
 
 
@@ -54,6 +55,15 @@ def verify(
     backend = get_backend(against)
     if model is not None:
         network = read_network(model)
+        if network.profile is None:
+            raise ConfigError(
+                f"{model}: "
+                + not_runnable(
+                    "verify",
+                    "hardware models (it compares a target's emulator with a backend)",
+                    network,
+                )
+            )
         rng = np.random.default_rng(seed)
         cases = iter(
             [(str(model), network, random_inputs(rng, network, n_samples=samples, n_steps=steps))]
