@@ -433,10 +433,11 @@ def truncation_deficit(du: int, dv: int, horizon: int = 256) -> float:
     """
     a_u, a_v = (4095 - du) / 4096, (4096 - dv) / 4096
     steps = horizon if a_v >= 1 else min(horizon, max(1, round(1 / (1 - a_v))))
+    u_step, v_step = 0.5 * (0 < a_u < 1), 0.5 * (0 < a_v < 1)  # factor 0 or 1: exact
     u_loss = v_loss = 0.0
     for _ in range(steps):
-        u_loss = a_u * u_loss + 0.5
-        v_loss = a_v * v_loss + u_loss + 0.5
+        u_loss = a_u * u_loss + u_step
+        v_loss = a_v * v_loss + u_loss + v_step
     return v_loss
 
 
