@@ -319,10 +319,7 @@ def from_nir_graph(
         if detected:
             notes.append(_detected_note(detected))
     if convention == "snntorch":
-        notes.append(
-            "snnTorch applies its reset one step late (reset_delay) and its subtract reset has no NIR "
-            "form; the imported model resets to 0 in the step it spikes (docs/nir.md)"
-        )
+        notes += _snntorch_notes(nodes, edges)
     if dt_ms is None:
         if record and "dt_ms" in record:
             dt_ms = float(record["dt_ms"])
@@ -460,7 +457,7 @@ def from_nir_graph(
         decay_mem, decay_syn, threshold = nr.decay_mem, nr.decay_syn, nr.threshold
         if n in exact:
             decay_mem, decay_syn, threshold, bias = _snap(
-                exact[n], decay_mem, decay_syn, threshold, bias
+                exact[n], decay_mem, decay_syn, threshold, bias, spiking=nr.kind == "lif"
             )
         populations.append(
             Population(
@@ -526,10 +523,17 @@ def from_nir_graph(
 
 
 def _snap(
-    exact: Mapping[str, Any], decay_mem: float, decay_syn: float, threshold: float, bias: NDArray
+    exact: Mapping[str, Any],
+    decay_mem: float,
+    decay_syn: float,
+    threshold: float,
+    bias: NDArray,
+    *,
+    spiking: bool,
 ) -> tuple[float, float, float, NDArray]:
     """The values neurodeploy's exporter recorded, where the graph's own parameters give them
-    back up to float rounding (1e-9 relative); the graph's values otherwise."""
+    back up to float rounding (1e-9 relative); the graph's values otherwise. The threshold of a
+    non-spiking population (no NIR field; it never acts) is taken from the record."""
 
     def close(a: Any, b: Any) -> bool:
         return bool(np.allclose(a, b, rtol=1e-9, atol=1e-12))
@@ -542,7 +546,7 @@ def _snap(
     return (
         dm if close(dm, decay_mem) else decay_mem,
         ds if close(ds, decay_syn) else decay_syn,
-        th if close(th, threshold) else threshold,
+        th if close(th, threshold) or not spiking else threshold,
         b if b.shape == bias.shape and close(b, bias) else bias,
     )
 
@@ -612,6 +616,45 @@ def _unsupported_reason(t: str) -> str:
     if t == "I":
         return "a non-spiking integrator without leak is not supported (use LI or IF)"
     return f"node type {t} is not supported"
+
+
+def _snntorch_notes(nodes: Mapping[str, Any], edges: list[tuple[str, str]]) -> list[str]:
+    """What snnTorch 1.0's late "zero" reset changes, per kind of node (docs/nir.md)."""
+    late = sorted(
+        n
+        for n, v in nodes.items()
+        if _type(v) == "CubaLIF" or (_type(v) == "LIF" and _on_cycle(n, edges))
+    )
+    leaky = sorted(n for n, v in nodes.items() if _type(v) == "LIF" and n not in late)
+    out = []
+    if late:
+        out.append(
+            f"snnTorch Synaptic/RLeaky nodes ({', '.join(late)}) reset one step late: their v is 0 in "
+            "the step after a spike whatever the input; the imported model resets in the spiking "
+            "step (spikes differ; docs/nir.md)"
+        )
+    if leaky:
+        out.append(
+            f"snnTorch Leaky nodes ({', '.join(leaky)}) record v before its reset in a spiking step; "
+            "the imported model records 0 there (same spikes)"
+        )
+    out.append("snnTorch's 'subtract' reset has no NIR form: the file always says reset to 0")
+    return out
+
+
+def _on_cycle(name: str, edges: list[tuple[str, str]]) -> bool:
+    succ: dict[str, list[str]] = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    stack, seen = list(succ.get(name, [])), set()
+    while stack:
+        n = stack.pop()
+        if n == name:
+            return True
+        if n not in seen:
+            seen.add(n)
+            stack += succ.get(n, [])
+    return False
 
 
 def _detected_note(convention: str) -> str:
