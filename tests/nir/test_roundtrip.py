@@ -99,12 +99,13 @@ def test_delays_become_one_branch_per_distinct_delay():
     assert record["dt_ms"] == net.dt_ms and record["latency_steps"] == 1
 
 
-def test_a_hardware_model_exports_the_float_model_it_approximates(tmp_path):
-    hw = get_target("loihi2").random_model(np.random.default_rng(2), regime="typical")
+@pytest.mark.parametrize("target", ["loihi2", "spinnaker2"])
+def test_a_hardware_model_exports_the_float_model_it_approximates(target, tmp_path):
+    hw = get_target(target).random_model(np.random.default_rng(2), regime="typical")
     (path,) = get_backend("nir").export(hw, tmp_path)
     assert path == tmp_path / "model.nir"
     back = import_nir(path).network
-    _assert_same_run(dequantize(hw), back, 2, v_exact=False)
+    _assert_same_run(dequantize(hw), back, 2, v_exact=True)
 
 
 def test_export_then_import_on_the_command_line(tmp_path, capsys):
