@@ -276,6 +276,7 @@ def from_nir_graph(
     output: str | None = None,
     n_classes: int | None = None,
     source: str = "<graph>",
+    notes: list[str] | None = None,
 ) -> NirImport:
     """Convert a ``nir.NIRGraph`` into a float :class:`Network`.
 
@@ -298,6 +299,8 @@ def from_nir_graph(
         Checked against the output population's size when given.
     source : str
         Where the graph came from (for provenance).
+    notes : list of str, optional
+        Warnings found before the conversion (e.g. while reading the file).
 
     Returns
     -------
@@ -312,7 +315,7 @@ def from_nir_graph(
             continue
         raise _fail(name, node, _unsupported_reason(_type(node)))
     record = _metadata_record(graph)
-    notes: list[str] = []
+    notes = list(notes or [])
     detected = detect_convention(nodes)
     if convention == "auto":
         convention = detected or "nir"
@@ -684,8 +687,17 @@ def import_nir(
     :func:`from_nir_graph`. ModelFileError naming the file when it cannot be read."""
     nir = load_nir()
     path = Path(path)
+    notes: list[str] = []
     try:
-        graph = nir.read(path)
+        try:
+            graph = nir.read(path)
+        except ValueError as exc:
+            if "type" not in str(exc).lower():
+                raise
+            # Peers' files often fail NIR's shape inference (snnTorch #410); the conversion
+            # checks every shape itself, naming the node.
+            graph = nir.read(path, type_check=False)
+            notes.append(f"nir.read's type check failed ({str(exc).splitlines()[0]}); read without")
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such file") from None
     except Exception as exc:  # nir raises assorted errors on malformed files
@@ -700,4 +712,5 @@ def import_nir(
         output=output,
         n_classes=n_classes,
         source=path.name,
+        notes=notes,
     )

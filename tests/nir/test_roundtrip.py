@@ -183,3 +183,44 @@ def test_without_nir_it_says_what_to_install(monkeypatch):
     with pytest.raises(BackendUnavailableError, match="pip install"):
         backend.run(net, inputs)
     assert "\n" not in backend.unavailable_reason()
+
+
+def test_an_unsupported_graph_is_one_error_line_naming_the_node(tmp_path, capsys):
+    conv = nir.Conv1d(
+        input_shape=4,
+        weight=np.ones((1, 1, 2)),
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=np.zeros(1),
+    )
+    lif = nir.LIF(
+        tau=np.full(3, 10.0),
+        r=np.ones(3),
+        v_leak=np.zeros(3),
+        v_threshold=np.ones(3),
+        v_reset=np.zeros(3),
+    )
+    graph = nir.NIRGraph(
+        nodes={
+            "in": nir.Input(input_type={"input": np.array([1, 4])}),
+            "conv": conv,
+            "lif": lif,
+            "out": nir.Output(output_type={"output": np.array([3])}),
+        },
+        edges=[("in", "conv"), ("conv", "lif"), ("lif", "out")],
+        type_check=False,
+    )
+    nir.write(tmp_path / "conv.nir", graph)
+    with pytest.raises(SystemExit) as info:
+        main(
+            ["import", str(tmp_path / "conv.nir"), "--dt-ms", "1", "--out", str(tmp_path / "x.h5")]
+        )
+    assert info.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: NIR node 'conv' (Conv1d): convolutions are not supported (the canonical "
+        "model has dense projections only)"
+    ]
+    assert not (tmp_path / "x.h5").exists()
