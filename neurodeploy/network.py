@@ -366,6 +366,13 @@ class Network(_Described):
             out.append(f"output must name a non-input population ({allowed}), got {self.output!r}")
         if self.profile_options and self.profile is None:
             out.append("profile_options: only a hardware model (with a profile) has them")
+        bad_sizes = {
+            p.name
+            for p in self.populations
+            if isinstance(p.size, bool)
+            or not isinstance(p.size, int | np.integer)
+            or not 1 <= p.size <= MAX_NEURONS
+        }
         seen: set[tuple[str, str]] = set()
         for i, proj in enumerate(self.projections):
             where = f"projections/{i} ({proj.name})"
@@ -373,6 +380,8 @@ class Network(_Described):
             if unknown:
                 out.append(f"{where}: unknown population {unknown[0]!r}; known: {', '.join(names)}")
                 continue
+            if any(n in bad_sizes for n in (proj.source, proj.target)):
+                continue  # the population's size is the problem, reported above
             if kinds[proj.target] == "input":
                 out.append(f"{where}: target {proj.target!r} is an input population")
             if (proj.source, proj.target) in seen:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from neurodeploy.errors import ConfigError, NeurodeployError
 from neurodeploy.files import output_dir_problem, write_network
-from neurodeploy.network import Network
+from neurodeploy.network import MAX_FLOAT_MAGNITUDE, Network
 from neurodeploy.spikes import SpikeData
 from neurodeploy.trainer.checkpoints import (
     checkpoint_path,
@@ -206,7 +206,7 @@ def train(
                     np.clip(tr.delays[q], 0.0, m, out=tr.delays[q])
             bad = _non_finite(tr)
             if bad:
-                _diverged(run_dir, epoch, b, len(batches), f"{bad} is not finite", c)
+                _diverged(run_dir, epoch, b, len(batches), bad, c)
             report.on_batch(epoch, b, loss_sum / seen)
         silent = _boost_silent(tr, hidden_slices, epoch_counts, c.silent_boost)
         record: dict[str, Any] = {
@@ -255,12 +255,17 @@ def train(
 
 
 def _non_finite(tr: Trainer) -> str | None:
-    """The first trainable parameter array holding NaN or inf, as ``"projections/q/weights"``."""
+    """The first trainable parameter array holding NaN, inf or a magnitude no model file may
+    hold (:data:`~neurodeploy.network.MAX_FLOAT_MAGNITUDE`), as ``"projections/q/weights"``."""
     for q, (w, d) in enumerate(zip(tr.weights, tr.delays, strict=True)):
-        if not np.isfinite(w).all():
-            return f"projections/{q}/weights"
-        if not np.isfinite(d).all():
-            return f"projections/{q}/delays"
+        for key, value in (("weights", w), ("delays", d)):
+            if not np.isfinite(value).all():
+                return f"projections/{q}/{key} is not finite"
+            if value.size and np.abs(value).max() > MAX_FLOAT_MAGNITUDE:
+                return (
+                    f"projections/{q}/{key} is not finite or beyond {MAX_FLOAT_MAGNITUDE:g} "
+                    "in magnitude"
+                )
     return None
 
 
