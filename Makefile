@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.neurodeploy-installed
 
-.PHONY: demo test test-slow lint lint-imports format clean-venv
+.PHONY: demo test test-slow test-vendors lint lint-imports format clean-venv
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,27 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# The vendor tier: lava-dl 0.6.0 (netx, the loader users share Loihi 2 models with) and the torch it
+# requires, in its own environment (about 5.5 GB: the registry's torch pulls the CUDA libraries).
+# lava-dl and lava-nc declare Python < 3.11, so both go in with --no-deps --ignore-requires-python
+# and lava-dl's real requirements are listed here (its pytest<8 pin is for its own tests and is
+# left out); neurodeploy's import hook applies the Python 3.11 fix to both.
+VVENV := .venv-vendors
+VSTAMP := $(VVENV)/.neurodeploy-installed
+
+$(VSTAMP): pyproject.toml Makefile
+	test -x $(VVENV)/bin/python || $(PYTHON) -m venv $(VVENV)
+	$(VVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VVENV)/bin/python -m pip install --quiet -e ".[dev,lava]"
+	$(VVENV)/bin/python -m pip install --quiet "torch>=2.3.1,<2.4" "torchvision>=0.18,<0.19" \
+		"ninja>=1.10.2.3,<2" "opencv-python-headless>=4.8.1.78,<5" "pillow>=10.0.1,<11" "unittest2>=1.1,<2"
+	$(VVENV)/bin/python -m pip install --quiet --no-deps --ignore-requires-python \
+		"lava-nc==0.10.0" "lava-dl==0.6.0"
+	touch $(VSTAMP)
+
+test-vendors: $(VSTAMP)
+	$(VVENV)/bin/python -m pytest -q -m vendor tests/vendor
 
 # Optional: the peer libraries whose own NIR exporters wrote tests/nir_fixtures (snnTorch 1.0.0,
 # Norse 1.1.0; the registry's torch pulls the CUDA libraries, several GB), then rebuild the fixtures.

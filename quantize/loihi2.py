@@ -14,7 +14,7 @@ Two grids, one per population:
   uses netx's fixed ``bias_exp = 6``. Lava infers an inhibitory sign mode for a block whose
   weights are all ≤ 0 and clips it to ``[-255, 0]``; when netx's scaling would bring such a
   block's most negative weight (a power of two) to -256, those weights move one unit toward zero.
-  What still cannot be expressed is said in :attr:`Loihi2PopulationDecision.netx_note`, and the
+  Blocks with negative weights use even grids (netx counts a sign bit for them). What still cannot be expressed is said in :attr:`Loihi2PopulationDecision.netx_note`, and the
   netx export refuses to write such a file. Lava's decays round toward zero, losing about half a
   v unit per step; with 64 v units per weight step that is about 1 % of a typical threshold, so
   ``vth`` is lowered by the expected loss (:func:`truncation_deficit`; on Yin-Yang seed 0 it turns
@@ -165,6 +165,20 @@ def _map_target_netx(
     free_scale, free = _map_incoming(network, pop, incoming, calibration)
     scale, mapped, note = _map_incoming_netx(network, pop, incoming, calibration)
     hw_pop, decision = _map_population(pop, scale, bias_exp=NETX_BIAS_EXP, correct_truncation=True)
+    if any(p.is_recurrent for _, p in incoming) and any(
+        np.any(np.rint(p.delays) != 0) for _, p in incoming
+    ):
+        note = "; ".join(
+            filter(
+                None,
+                [
+                    note,
+                    "a recurrent layer with delays: netx (lava-dl 0.6.0) gives the recurrent "
+                    "synapse the feed-forward delay matrix and no weight_exp; only the "
+                    "Lava-process export runs it exactly",
+                ],
+            )
+        )
     decision = replace(decision, grid="netx", netx_note=note, v_scale_free=free_scale)
     for i, (proj, d) in mapped.items():
         free_d = free[i][1]
@@ -281,6 +295,21 @@ def _map_incoming_netx(
         unit = unit_min if pop.kind == "li" else max(unit_min, pop.threshold / 2**12)
         return unit / 64.0, {}, ""
     grids = {i: weight_grid(p.weights) for i, p in incoming}
+    # netx optimises a recurrent layer's feed-forward and recurrent weights jointly
+    recurrent = any(p.is_recurrent for _, p in incoming)
+    blocks = [[i for i, _ in incoming]] if recurrent else [[i] for i, _ in incoming]
+    for block in blocks:
+        # A block with negative weights (and zeros) takes netx's signed branch: it counts one bit
+        # for the sign, so its weights must be even, or num_weight_bits comes out as 9. Every
+        # part then gets an even grid: inhibitory [-254, 0], excitatory [0, 254].
+        if any(grids[i].low < 0 for i in block):
+            for i in block:
+                g = grids[i]
+                grids[i] = g._replace(
+                    low=max(g.low, -254 if g.high <= 0 else g.low),
+                    high=min(g.high, 254),
+                    multiple=2,
+                )
     importance = {i: calibration.importance(network, p) for i, p in incoming}
     steps = [
         best_step(
@@ -313,9 +342,6 @@ def _map_incoming_netx(
     unit = min(sorted(candidates), key=lambda u: error(fits(u)))
     fitted = fits(unit)
     ints = {i: fitted[i].ints for i, _ in incoming}
-    # netx optimises a recurrent layer's feed-forward and recurrent weights jointly
-    recurrent = any(p.is_recurrent for _, p in incoming)
-    blocks = [[i for i, _ in incoming]] if recurrent else [[i] for i, _ in incoming]
     nudged = dict.fromkeys(ints, 0)
     notes = []
     for block in blocks:
