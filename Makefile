@@ -46,14 +46,17 @@ test-vendors: $(VSTAMP)
 	$(VVENV)/bin/python -m pytest -q -m vendor tests/vendor
 
 # Optional: the peer libraries whose own NIR exporters wrote tests/nir_fixtures (snnTorch 1.0.0,
-# Norse 1.1.0; the registry's torch pulls the CUDA libraries, several GB), then rebuild the fixtures.
+# Norse 1.1.0, Sinabs 3.1.3; the registry's torch pulls the CUDA libraries, several GB), then
+# rebuild the fixtures.
 PVENV := .venv-peers
 .PHONY: nir-peers
 nir-peers:
 	test -x $(PVENV)/bin/python || $(PYTHON) -m venv $(PVENV)
 	$(PVENV)/bin/python -m pip install --quiet --upgrade pip
 	$(PVENV)/bin/python -m pip install --quiet torch "snntorch==1.0.0" "norse==1.1.0" \
-		"nirtorch==2.6" "nir==1.0.8" h5py "numpy<2"
+		"nirtorch==2.6" "nir==1.0.8" h5py "numpy<2" matplotlib
+	# sinabs 3.1.3 pins nir<=1.0.4 (its exporter works with 1.0.8) and asks for samna (Speck only).
+	$(PVENV)/bin/python -m pip install --quiet --no-deps "sinabs==3.1.3" pbr
 	$(PVENV)/bin/python tests/nir_fixtures/make_fixtures.py
 
 lint: $(STAMP)

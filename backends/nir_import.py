@@ -190,7 +190,7 @@ def _read_neuron(name: str, node: Any, h: float, convention: str) -> _Neuron:
             decay_mem=1.0,
             decay_syn=0.0,
             threshold=_uniform(name, node, "v_threshold", _arr(node.v_threshold) * ones),
-            gain=h * r,
+            gain=r if convention == "norse" else h * r,  # Norse's IAFCell: v += input
             bias=np.zeros(size),
             syn_filter=False,
         )

@@ -306,6 +306,35 @@ def norse_models() -> None:
         "Norse LIFBoxCell/LIBoxCell: no latency between layers (shift = depth); tau as dt*tau.",
     )
 
+    # IAFCell (IF) then LIFBoxCell (LIF): v += input; the LIF node makes the convention detectable.
+    from norse.torch import IAFCell
+    from norse.torch.functional.iaf import IAFParameters
+
+    l1 = _linear(N_IN, N_HID, bias=False, seed=15, scale=0.6)
+    l2 = _linear(N_HID, N_OUT, bias=False, seed=16, scale=8.0)
+    c1 = IAFCell(IAFParameters(v_th=torch.full((N_HID,), 1.0), v_reset=torch.zeros(N_HID)))
+    c2 = LIFBoxCell(
+        LIFBoxParameters(
+            tau_mem_inv=torch.full((N_OUT,), 1e3 / 20.0),
+            v_leak=torch.zeros(N_OUT),
+            v_th=torch.full((N_OUT,), 0.5),
+            v_reset=torch.zeros(N_OUT),
+        )
+    )
+    seq = torch.nn.Sequential(l1, c1, l2, c2)
+    graph = to_nir(SequentialState(l1, c1, l2, c2), torch.zeros(N_IN), dt=dt)
+    recs = run(seq, [1, 3])
+    nodes = _by_depth(graph)
+    _save(
+        "norse_iaf",
+        graph,
+        "norse",
+        version,
+        dt,
+        {n: (s, v, depth) for depth, (n, (s, v)) in enumerate(zip(nodes, recs, strict=True), 1)},
+        "Norse IAFCell (IF, v += input) then LIFBoxCell (LIF); no latency between layers.",
+    )
+
     # Recurrent cells do not export.
     from norse.torch import LIFRecurrentCell
 
@@ -323,9 +352,69 @@ def norse_models() -> None:
     print(f"norse recurrent export: {message}")
 
 
+# ------------------------------------------------------------------------------ Sinabs
+
+
+def sinabs_models() -> None:
+    """Sinabs IAF (exported as ``IF``; the reset and spike rule are not exported): single spikes
+    and reset to 0 here, the behaviour the file describes. Sinabs has no dt: one step per unit."""
+    import sinabs
+    import sinabs.layers as sl
+    from sinabs import to_nir
+    from sinabs.activation import MembraneReset, SingleSpike
+
+    torch.set_default_dtype(torch.float32)
+    x = torch.from_numpy(_inputs()).float()
+    l1 = _linear(N_IN, N_HID, bias=False, seed=21, scale=0.6)
+    l2 = _linear(N_HID, N_OUT, bias=False, seed=22, scale=0.6)
+
+    def iaf() -> sl.IAFSqueeze:
+        return sl.IAFSqueeze(
+            batch_size=1,  # one sample at a time: input (steps, channels)
+            spike_threshold=1.0,
+            spike_fn=SingleSpike,
+            reset_fn=MembraneReset(),
+            record_states=True,
+        )
+
+    n1, n2 = iaf(), iaf()
+    net = torch.nn.Sequential(l1, n1, l2, n2)
+    graph = to_nir(net, torch.zeros(1, N_IN))
+    out = {1: ([], []), 2: ([], [])}
+    with torch.no_grad():
+        for sample in x:
+            for layer in (n1, n2):
+                layer.reset_states()
+            s1 = n1(l1(sample))
+            s2 = n2(l2(s1))
+            for k, s, layer in ((1, s1, n1), (2, s2, n2)):
+                out[k][0].append(s.numpy().copy())
+                out[k][1].append(layer.recordings["v_mem"].reshape(N_STEPS, -1).numpy().copy())
+    s1, s2 = (np.stack(out[k][0]) for k in (1, 2))
+    v1, v2 = (np.stack(out[k][1]) for k in (1, 2))
+    records = {}
+    nodes = _by_depth(graph)
+    for depth, (node, s, v) in enumerate(zip(nodes, (s1, s2), (v1, v2), strict=True), 1):
+        records[node] = (s, v, depth)
+    _save(
+        "sinabs_iaf",
+        graph,
+        "sinabs",
+        sinabs.__version__,
+        1.0,
+        records,
+        "Sinabs IAF, SingleSpike, MembraneReset: v += input, spike if v >= threshold, reset to 0 "
+        "in the same step; no latency between layers (shift = depth). Sinabs' defaults "
+        "(MultiSpike, MembraneSubtract) export to the same file.",
+    )
+
+
 if __name__ == "__main__":
     failed = False
-    for make in (snntorch_models, norse_models):
+    only = set(sys.argv[1:])  # e.g. `sinabs` to rebuild one library's fixtures
+    for make in (snntorch_models, norse_models, sinabs_models):
+        if only and make.__name__.split("_")[0] not in only:
+            continue
         try:
             torch.set_default_dtype(torch.float64)
             make()
