@@ -199,6 +199,49 @@ def snntorch_models() -> None:
         "snnTorch RLeaky: recurrence with one step (as canonical), feed-forward without; "
         "reset one step late.",
     )
+
+    # Recurrent CubaLIF: RSynaptic (its recurrent Linear's bias zeroed: a constant into a decaying
+    # current has no canonical form) -> Linear -> Leaky.
+    l1 = _linear(N_IN, N_HID, bias=False, seed=6, scale=0.4)
+    rs = snn.RSynaptic(
+        alpha=torch.full((N_HID,), 0.6),
+        beta=torch.full((N_HID,), 0.9),
+        threshold=torch.ones(N_HID),
+        linear_features=N_HID,
+        reset_mechanism="zero",
+        init_hidden=True,
+    )
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(7)
+        rs.recurrent.weight.copy_(torch.randn(N_HID, N_HID, generator=g) * 0.15)
+        rs.recurrent.bias.zero_()
+    l2 = _linear(N_HID, N_OUT, bias=False, seed=8, scale=0.4)
+    n2 = leaky(N_OUT, 0.85)
+    net = torch.nn.Sequential(l1, rs, l2, n2)
+    graph = export_to_nir(net, torch.zeros(N_IN))
+    r_s, r_m, o_s, o_m = [], [], [], []
+    snn_utils.reset(net)
+    with torch.no_grad():
+        for t in range(N_STEPS):
+            s1 = rs(l1(x[:, t]))
+            s2 = n2(l2(s1))
+            r_s.append(s1.numpy().copy())
+            r_m.append(rs.mem.numpy().copy())
+            o_s.append(s2.numpy().copy())
+            o_m.append(n2.mem.numpy().copy())
+    hidden, out = _recurrent_and_output(graph)
+    _save(
+        "snntorch_rsynaptic",
+        graph,
+        "snntorch",
+        version,
+        1e-4,
+        {
+            hidden: (np.stack(r_s, 1), np.stack(r_m, 1), 1),
+            out: (np.stack(o_s, 1), np.stack(o_m, 1), 2),
+        },
+        "snnTorch RSynaptic: recurrence with one step, feed-forward without; reset one step late.",
+    )
     torch.set_default_dtype(torch.float64)
 
 
