@@ -4,6 +4,7 @@ keeps the backend contract (tests/backends/test_conformance.py, run on ``nir``).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nir
 import numpy as np
@@ -224,3 +225,30 @@ def test_an_unsupported_graph_is_one_error_line_naming_the_node(tmp_path, capsys
         "model has dense projections only)"
     ]
     assert not (tmp_path / "x.h5").exists()
+
+
+@pytest.mark.parametrize(
+    "example",
+    # shd: delays up to 150 steps, 151 branches per projection (9 s): make test-slow
+    [
+        "digits",
+        "seqdetect",
+        pytest.param("shd", marks=pytest.mark.slow),
+        "spoken_digits",
+        "yinyang",
+    ],
+)
+def test_round_trip_is_exact_on_the_example_architectures(example, tmp_path):
+    """Each shipped example config's network (as training starts it: sizes, recurrence, readout,
+    random delays up to its maximum) on 16 input channels and 4 classes: spikes and v identical
+    (the li readouts' v compared bit for bit)."""
+    from neurodeploy.trainer.config import load_config
+    from neurodeploy.trainer.state import Trainer
+
+    root = Path(__file__).resolve().parents[2]
+    config = load_config(root / "examples" / f"{example}.toml")
+    net = Trainer.initial(config, 16, 4).network()
+    (path,) = export_nir(net, tmp_path / "m.nir")
+    back = import_nir(path).network
+    assert back.readout == net.readout and back.dt_ms == net.dt_ms
+    assert _assert_same_run(net, back, 7, v_exact=True) >= 0
