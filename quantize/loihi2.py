@@ -14,7 +14,10 @@ Two grids, one per population:
   uses netx's fixed ``bias_exp = 6``. Lava infers an inhibitory sign mode for a block whose
   weights are all ≤ 0 and clips it to ``[-255, 0]``; when netx's scaling would bring such a
   block's most negative weight (a power of two) to -256, those weights move one unit toward zero.
-  Blocks with negative weights use even grids (netx counts a sign bit for them). What still cannot be expressed is said in :attr:`Loihi2PopulationDecision.netx_note`, and the
+  Blocks with negative weights use even grids (netx counts a sign bit for them). A model netx
+  cannot hold whatever its integers (not a chain, or a recurrent layer with delays:
+  :func:`netx_structure_problem`) keeps the free grid, and every population's ``netx_note`` says
+  why. What else cannot be expressed is said in :attr:`Loihi2PopulationDecision.netx_note`, and the
   netx export refuses to write such a file. Lava's decays round toward zero, losing about half a
   v unit per step; with 64 v units per weight step that is about 1 % of a typical threshold, so
   ``vth`` is lowered by the expected loss (:func:`truncation_deficit`; on Yin-Yang seed 0 it turns
@@ -62,6 +65,7 @@ __all__ = [
     "Loihi2PopulationDecision",
     "Loihi2ProjectionDecision",
     "map_loihi2",
+    "netx_structure_problem",
     "netx_weight_problem",
 ]
 
@@ -112,8 +116,10 @@ class Loihi2PopulationDecision(PopulationDecision):
 
     def describe(self) -> str:
         text = f"{super().describe()} vth {self.vth} du {self.du} dv {self.dv}"
-        if self.grid == "netx":
-            text += " netx-exact" if not self.netx_note else f" NOT netx-exact ({self.netx_note})"
+        if self.netx_note:
+            text += f" {self.grid} grid, NOT netx-exact ({self.netx_note})"
+        elif self.grid == "netx":
+            text += " netx-exact"
         return text
 
 
@@ -140,9 +146,42 @@ def map_loihi2(
     decisions : Decisions
         Per population and projection: scales, exponents, clipping and clamping counts.
     """
-    return map_network(
-        network, LOIHI2, calibration, on_overflow, _map_target_netx if netx else _map_target
-    )
+    if not netx:
+        return map_network(network, LOIHI2, calibration, on_overflow, _map_target)
+    reason = netx_structure_problem(network)
+    if reason is None:
+        return map_network(network, LOIHI2, calibration, on_overflow, _map_target_netx)
+    # netx cannot load this model whatever the grid: keep the free grid's accuracy, and say so
+    hardware, decisions = map_network(network, LOIHI2, calibration, on_overflow, _map_target)
+    for name, d in decisions.populations.items():
+        decisions.populations[name] = replace(d, netx_note=f"not netx-expressible: {reason}")
+    return hardware, decisions
+
+
+def netx_structure_problem(network: Network) -> str | None:
+    """Why lava-dl 0.6.0's netx loader cannot hold ``network`` whatever its integers (None if it
+    can): netx is a chain of dense layers from one input, each optionally self-recurrent, and its
+    delayed recurrent layer gives the recurrent synapse the feed-forward delay matrix and no
+    ``weight_exp``."""
+    inputs = network.inputs
+    if len(inputs) != 1:
+        return f"netx has one input, the model has {len(inputs)}"
+    chain = [inputs[0].name, *(p.name for p in network.populations if p.kind != "input")]
+    order = {name: k for k, name in enumerate(chain)}
+    for proj in network.projections:
+        if not proj.is_recurrent and order[proj.target] != order[proj.source] + 1:
+            return f"projection {proj.name} does not join consecutive layers"
+    for pop in chain[1:]:
+        incoming = [p for p in network.projections if p.target == pop]
+        if any(p.is_recurrent for p in incoming) and any(
+            np.any(np.rint(p.delays) != 0) for p in incoming
+        ):
+            return (
+                f"{pop} is a recurrent layer with delays (netx gives the recurrent synapse the "
+                "feed-forward delay matrix and no weight_exp); the free grid is used and only "
+                "the Lava-process export runs the model exactly"
+            )
+    return None
 
 
 def _map_target(
@@ -165,20 +204,6 @@ def _map_target_netx(
     free_scale, free = _map_incoming(network, pop, incoming, calibration)
     scale, mapped, note = _map_incoming_netx(network, pop, incoming, calibration)
     hw_pop, decision = _map_population(pop, scale, bias_exp=NETX_BIAS_EXP, correct_truncation=True)
-    if any(p.is_recurrent for _, p in incoming) and any(
-        np.any(np.rint(p.delays) != 0) for _, p in incoming
-    ):
-        note = "; ".join(
-            filter(
-                None,
-                [
-                    note,
-                    "a recurrent layer with delays: netx (lava-dl 0.6.0) gives the recurrent "
-                    "synapse the feed-forward delay matrix and no weight_exp; only the "
-                    "Lava-process export runs it exactly",
-                ],
-            )
-        )
     decision = replace(decision, grid="netx", netx_note=note, v_scale_free=free_scale)
     for i, (proj, d) in mapped.items():
         free_d = free[i][1]

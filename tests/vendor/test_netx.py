@@ -142,7 +142,7 @@ def _netx_ified(hw: Network, rng: np.random.Generator) -> Network:
     return replace(hw, populations=tuple(pops), projections=tuple(projs)).validate()
 
 
-@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("seed", range(40))
 def test_random_hardware_models_run_bit_exactly_or_are_refused(netx, seed):
     from neurodeploy.backends.lava_export import plan_netx
 
