@@ -166,20 +166,38 @@ def replace_dataset(path: Path, name: str, value, restamp: bool = False) -> None
 
 
 def fill_dataset(path: Path, name: str, value, restamp: bool = False) -> None:
-    """Set every element of dataset ``name`` (same shape, cast to its dtype if it can be)."""
+    """Set every element of dataset ``name`` (same shape; cast to its dtype when it can be, else
+    stored as text; each row of a variable-length dataset filled)."""
     with h5py.File(path, "r+") as f:
         ds = f[name]
+        vlen = h5py.check_vlen_dtype(ds.dtype)
         data = np.asarray(ds[()])
-        if data.dtype.kind in "iu" and isinstance(value, float):
-            value = 2**62 if value > 0 else -(2**62)
-        with np.errstate(all="ignore"):
-            try:
-                data = np.full(data.shape, value, dtype=data.dtype)
-            except (TypeError, ValueError, OverflowError):
-                data = np.full(data.shape, value)
         del f[name]
-        f[name] = data
+        if vlen is not None:
+            rows = [_full(np.asarray(row).shape, value, vlen) for row in data]
+            out = f.create_dataset(
+                name, (len(rows),), dtype=h5py.vlen_dtype(rows[0].dtype if rows else vlen)
+            )
+            for i, row in enumerate(rows):
+                out[i] = row
+        else:
+            f[name] = _full(data.shape, value, data.dtype)
         _restamp(f, restamp)
+
+
+def _full(shape, value, dtype) -> np.ndarray:
+    """``value`` everywhere in ``shape``: in ``dtype`` if it fits (floats beyond an integer
+    type become its extreme), else as bytes."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu" and isinstance(value, float) and not np.isnan(value):
+        value = np.iinfo(dtype).max if value > 0 else np.iinfo(dtype).min
+    with np.errstate(all="ignore"):
+        try:
+            if np.ndim(value):
+                raise ValueError
+            return np.full(shape, value, dtype=dtype)
+        except (TypeError, ValueError, OverflowError):
+            return np.full(shape, str(value).encode())
 
 
 def _restamp(f: h5py.File, restamp: bool) -> None:
