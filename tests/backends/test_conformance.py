@@ -34,6 +34,9 @@ from neurodeploy.verification import random_inputs
 from tests.trainer.nets import random_network
 
 BUILT_IN = {"float", "emulator", "lava", "lava-loihi2", "spinnaker2"}
+#: Every backend registered when the tests are collected (entry points included), so a backend
+#: added later is held to the same contract without editing this file.
+REGISTERED = sorted(registered_backends())
 
 
 def _model(profile: str | None, seed: int = 0) -> Network:
@@ -49,7 +52,7 @@ def _accepted(caps: Capabilities) -> list[str | None]:
     return out + (target_names() if ANY_HARDWARE in caps.profiles else named)
 
 
-@pytest.fixture(params=sorted(BUILT_IN))
+@pytest.fixture(params=REGISTERED)
 def backend(request, fake_spinnaker2, monkeypatch) -> Backend:
     monkeypatch.setenv("NEURODEPLOY_SPINNAKER2_HOST", "10.0.0.1")
     return get_backend(request.param)
@@ -94,9 +97,10 @@ def test_runs_like_the_reference_or_says_why_not(backend):
                 backend.run(network, inputs)
             continue
         got = backend.run(network, inputs, record_v=True)
-        # A hardware model's reference is its target's emulator; the float backend runs a hardware
-        # model as the float model it approximates, whose reference is the canonical simulation.
-        if backend.name == "float" and network.is_hardware:
+        # A hardware model's reference is its target's emulator; a backend that runs float models
+        # runs a hardware model as the float model it approximates, whose reference is the
+        # canonical simulation.
+        if FLOAT in backend.capabilities.profiles and network.is_hardware:
             from neurodeploy.targets import dequantize
 
             network = dequantize(network)
@@ -108,11 +112,32 @@ def test_runs_like_the_reference_or_says_why_not(backend):
                 np.testing.assert_array_equal(got[name].v, rec.v, err_msg=name)
 
 
-def test_exports_write_files(backend, tmp_path):
+def _quantized_chain(profile: str | None) -> Network:
+    """What users export: a feed-forward float model, quantized for ``profile``."""
+    from neurodeploy.quantize import quantize
+
+    rng = np.random.default_rng(5)
+    float_model = random_network(rng, n_in=4, sizes=[5, 3], max_delay=3, recurrent=False)
+    if profile is None:
+        return float_model
+    return quantize(float_model, profile, on_overflow="clamp", sensitivity_draws=0).hardware
+
+
+def test_exports_write_files_or_refuse_in_one_line(backend, tmp_path):
+    """Any model: files, or a one-line refusal that writes nothing (a format may not express
+    it). A quantized feed-forward model: files."""
     if not backend.capabilities.exports:
         return
     for profile in _accepted(backend.capabilities):
-        files = backend.export(_model(profile, seed=4), tmp_path / str(profile))
+        for seed in range(4, 8):
+            out = tmp_path / f"{profile}-{seed}"
+            try:
+                files = backend.export(_model(profile, seed=seed), out)
+            except ConfigError as err:
+                assert "\n" not in str(err) and not list(out.glob("*")), str(err)
+                continue
+            assert files and all(f.exists() for f in files)
+        files = backend.export(_quantized_chain(profile), tmp_path / f"{profile}-chain")
         assert files and all(f.exists() for f in files)
 
 
