@@ -2,7 +2,9 @@
 
 For each dataset: train (EventProp) → quantize for Loihi 2 → fine-tune and quantize for SpiNNaker2
 → export both → evaluate float, Loihi 2 emulator, Lava's fixed-point simulator (a test subset) and
-SpiNNaker2 emulator → check emulator == Lava bit for bit. Then a summary table, the targets with
+SpiNNaker2 emulator → check emulator == Lava bit for bit, and, when the vendor tier (lava-dl's netx,
+``make test-vendors``) is importable, the exported netx file loaded by netx itself (``netx_bit_exact``
+in the summary; "not checked: ..." otherwise). Then a summary table, the targets with
 their measured values, ``runs/demo/summary.json`` (Yin-Yang at the top level, the spoken digits
 under ``spoken_digits``) and PNGs.
 
@@ -52,6 +54,7 @@ def deploy(
     epochs: int,
     finetune_epochs: int,
     lava_samples: int,
+    netx_samples: int = 5,
     calibration_samples: int = 500,
 ) -> dict:
     """Train ``config_path`` → quantize for Loihi 2 → fine-tune and quantize for SpiNNaker2 →
@@ -125,6 +128,7 @@ def deploy(
             "lava_samples": len(subset),
             "lava_first_mismatch": None if mismatch is None else str(mismatch),
         }
+    summary |= _netx_check(loihi.hardware, lava_files, test.subset(slice(0, netx_samples)))
     timings["evaluate_s"] = time.perf_counter() - t
 
     _raster(out / "raster.png", model, loihi.hardware, spinnaker.hardware, test.subset([0]))
@@ -138,6 +142,28 @@ def deploy(
     }
     summary["seconds"] = {k: round(v, 1) for k, v in timings.items()}
     return summary
+
+
+def _netx_check(hardware, lava_files: list[Path], subset) -> dict:
+    """Load the exported netx file with lava-dl's own netx loader and compare it with the
+    emulator on ``subset`` (spikes and v, every step); "not checked: ..." without the vendor tier,
+    or when the export refused a netx file (the manifest says why)."""
+    netx = get_backend("netx")
+    manifest = next((p for p in lava_files if p.name == "manifest.json"), None)
+    verdict = json.loads(manifest.read_text())["netx"] if manifest else {"file": None}
+    if verdict["file"] is None:
+        reasons = verdict.get("not_expressible") or ["no netx file written"]
+        return {"netx_bit_exact": f"not checked: no netx file ({reasons[0]})"}
+    if not netx.is_available():
+        return {"netx_bit_exact": f"not checked: {netx.unavailable_reason()}"}
+    mismatch = first_mismatch(
+        emulate(hardware, subset, record_v=True), netx.run(hardware, subset, record_v=True)
+    )
+    return {
+        "netx_bit_exact": mismatch is None,
+        "netx_samples": len(subset),
+        "netx_first_mismatch": None if mismatch is None else str(mismatch),
+    }
 
 
 def targets(legs: dict[str, dict]) -> list[dict]:
@@ -168,6 +194,15 @@ def targets(legs: dict[str, dict]) -> list[dict]:
                     "target": f"Lava == emulator bit for bit ({s['lava_samples']} samples)",
                     "measured_points": None,
                     "met": bool(s["lava_bit_exact"]),
+                }
+            )
+        if isinstance(s.get("netx_bit_exact"), bool):
+            rows.append(
+                {
+                    "dataset": name,
+                    "target": f"lava-dl netx == emulator bit for bit ({s['netx_samples']} samples)",
+                    "measured_points": None,
+                    "met": s["netx_bit_exact"],
                 }
             )
     return rows
@@ -213,7 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     _print_table("Spoken digits", spoken)
     _print_targets(summary["targets"])
     print(f"\nwrote {out / 'summary.json'}")
-    bit_exact = all(s.get("lava_bit_exact", True) for s in (yinyang, spoken))
+    bit_exact = all(
+        s.get("lava_bit_exact", True) and s.get("netx_bit_exact") is not False
+        for s in (yinyang, spoken)
+    )
     return 0 if bit_exact else 1
 
 
@@ -249,6 +287,12 @@ def _print_table(title: str, s: dict) -> None:
     if "lava_bit_exact" in s:
         verdict = "bit-exact" if s["lava_bit_exact"] else f"MISMATCH: {s['lava_first_mismatch']}"
         print(f"emulator vs Lava (spikes and v, every step): {verdict}")
+    netx = s.get("netx_bit_exact")
+    if isinstance(netx, bool):
+        verdict = "bit-exact" if netx else f"MISMATCH: {s['netx_first_mismatch']}"
+        print(f"emulator vs lava-dl netx's loader ({s['netx_samples']} samples): {verdict}")
+    else:
+        print(f"lava-dl netx: {netx}")
 
 
 def _print_targets(rows: list[dict]) -> None:

@@ -61,4 +61,9 @@ def test_demo_pipeline_writes_a_complete_summary(tmp_path):
     assert len(targets) == 5  # two accuracy targets per dataset, bit-exactness for Yin-Yang
     gap = 100 * (summary["loihi2_emulator_accuracy"] - summary["float_accuracy"])
     yy = targets[("yinyang", "Loihi 2 emulator, no fine-tuning - float >= -0.5 points")]
-    assert yy["measured_points"] == pytest.approx(gap, abs=0.01) and yy["met"] == (gap >= -0.5)
+    assert yy["measured_points"] == pytest.approx(gap, abs=0.01) and yy["met"] == (
+        gap >= -0.5 - 1e-9
+    )
+    # lava-dl's netx loader: checked with the vendor tier, else said so; never silently absent
+    assert summary["netx_bit_exact"] is True or summary["netx_bit_exact"].startswith("not checked")
+    assert spoken["netx_bit_exact"].startswith("not checked: no netx file")  # recurrent + delays
