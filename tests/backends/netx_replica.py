@@ -1,7 +1,9 @@
 """What lava-dl's ``netx.hdf5.Network`` builds from a dense netx file, rewritten from its documented
-behaviour (lava-dl ``netx/hdf5.py``, ``netx/utils.py``, ``netx/blocks/process.py``) for tests, since
-lava-dl is not installed: per layer, its weight-bit optimisation, then Dense/DelayDense (no sign
-mode passed, ``max_delay = 62``), and a LIF with ``du = iDecay - 1``, ``bias_exp = 6``."""
+behaviour (lava-dl ``netx/hdf5.py``, ``netx/utils.py``, ``netx/blocks/process.py``) for the default
+tests, which run without lava-dl (and torch): per layer, its weight-bit optimisation, then
+Dense/DelayDense (no sign mode passed, ``max_delay = 62``), and a LIF with ``du = iDecay - 1``,
+``bias_exp = 6``. The vendor tier (``tests/vendor``, ``make test-vendors``) loads the same files
+with lava-dl 0.6.0's own loader."""
 
 from __future__ import annotations
 
