@@ -21,16 +21,31 @@ from typing import Any
 
 from neurodeploy.cli.sweep_plan import TrialSpec
 
-__all__ = ["error_line", "finished_row", "run_trial"]
+__all__ = ["error_line", "finished_row", "run_trial", "spec_key"]
+
+
+def spec_key(spec: TrialSpec) -> dict[str, Any]:
+    """What a row's numbers depend on besides the seed (not the CPUs): a finished row counts only
+    for the same key, so changing ``--set``, ``--targets``, ``--finetune`` or ``--sensitivity``
+    reruns the trial (the trainer then resumes or refuses its run directory)."""
+    return {
+        "config": spec.config,
+        "overrides": list(spec.overrides),
+        "targets": list(spec.targets),
+        "finetune": list(spec.finetune),
+        "sensitivity": spec.sensitivity,
+    }
 
 
 def finished_row(spec: TrialSpec) -> dict[str, Any] | None:
-    """The trial's row if it finished successfully before, else None."""
+    """The trial's row if it finished successfully before with the same :func:`spec_key`."""
     try:
         row = json.loads(spec.row_path.read_text())
     except (OSError, ValueError):
         return None
-    return row if isinstance(row, dict) and row.get("status") == "ok" else None
+    if not isinstance(row, dict) or row.get("status") != "ok":
+        return None
+    return row if row.get("spec") == spec_key(spec) else None
 
 
 def run_trial(spec: TrialSpec) -> dict[str, Any]:
@@ -56,6 +71,7 @@ def run_trial(spec: TrialSpec) -> dict[str, Any]:
     row["cpu_s"] = round(time.process_time() - cpu, 3)
     row["peak_mem_mb"] = round(memory.peak_mb, 1)
     row["cpus"] = spec.cpus
+    row["spec"] = spec_key(spec)
     try:
         _write_row(spec.row_path, row)
     except Exception as exc:  # the driver still gets the row and writes the tables
@@ -86,7 +102,7 @@ def _pipeline(spec: TrialSpec) -> dict[str, Any]:
     """Train (or reuse), fine-tune where asked, quantize, evaluate: the row's numbers."""
     from neurodeploy.cli.pipeline import finetune_for_target
     from neurodeploy.evaluation import evaluate
-    from neurodeploy.files import read_network, write_network
+    from neurodeploy.files import write_network
     from neurodeploy.quantize import quantize
     from neurodeploy.trainer.config import load_config
     from neurodeploy.trainer.data import load_data
@@ -95,11 +111,10 @@ def _pipeline(spec: TrialSpec) -> dict[str, Any]:
     config = load_config(spec.config, [*spec.overrides, f"train.seed={spec.seed}"])
     data = load_data(config)
     run = Path(spec.run_dir)
-    model_path = run / "float" / "model.h5"
-    if model_path.is_file():
-        model = read_network(model_path)
-    else:
-        model = train(config, run / "float", progress=False, data=data)
+    # Always through the trainer: it resumes from the last checkpoint (nothing to do when the run
+    # is complete), continues when the config asks for more epochs, and refuses a run directory
+    # that was started with another config.
+    model = train(config, run / "float", progress=False, data=data)
     splits = {"train": data.train}
     test = data.test if data.test is not None else data.validation
     if test is not None:
@@ -117,18 +132,14 @@ def _pipeline(spec: TrialSpec) -> dict[str, Any]:
     for target in spec.targets:
         source = model
         if target in spec.finetune:
-            tuned_path = run / f"finetune_{target}" / "model.h5"
-            if tuned_path.is_file():
-                source = read_network(tuned_path)
-            else:
-                source = finetune_for_target(
-                    config.for_finetuning(),
-                    model,
-                    target,
-                    tuned_path.parent,
-                    progress=False,
-                    data=data,
-                )
+            source = finetune_for_target(
+                config.for_finetuning(),
+                model,
+                target,
+                run / f"finetune_{target}",
+                progress=False,
+                data=data,
+            )
             for k, s in splits.items():
                 out[f"{target}_tuned_float_{k}"] = evaluate(source, s).accuracy
         hardware = quantize(source, target, calibration=data.train, sensitivity_draws=0).hardware
