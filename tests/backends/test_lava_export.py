@@ -202,3 +202,60 @@ def test_non_chain_topology_writes_no_netx_file(tmp_path):
         [proj("x", "a", [[1]]), proj("y", "a", [[1]])],
     )
     assert "2 input populations" in _reasons(two_inputs)
+
+
+@pytest.mark.parametrize(
+    ("max_delay", "recurrent", "sign"),
+    [
+        (0, False, "mixed"),
+        (62, False, "mixed"),
+        (12, False, "excitatory"),
+        (0, True, "mixed"),
+        (0, True, "inhibitory"),
+        (30, False, "inhibitory"),
+    ],
+)
+def test_the_loihi2_mapping_chooses_what_netx_reproduces(max_delay, recurrent, sign):
+    """The default Loihi 2 grid: weight_exp 0, and the export's replay of netx finds nothing to
+    change, for feed-forward, recurrent and delayed layers of every sign (the vendor tier runs the
+    same models in netx itself)."""
+    from dataclasses import replace
+
+    from neurodeploy.quantize import quantize
+    from neurodeploy.verification import random_inputs
+    from tests.trainer.nets import random_network
+
+    rng = np.random.default_rng(max_delay + 7 * recurrent)
+    net = random_network(rng, n_in=6, sizes=[8, 3], max_delay=max_delay, recurrent=recurrent)
+    projections = []
+    for k, p in enumerate(net.projections):
+        w = 3 * p.weights
+        if sign == "excitatory" or (sign == "inhibitory" and k == 0):
+            w = np.abs(w)
+        elif sign == "inhibitory":
+            w = -np.abs(w)
+        projections.append(replace(p, weights=w, delays=np.rint(p.delays)))
+    net = replace(net, projections=tuple(projections)).validate()
+    calibration = random_inputs(rng, net, n_samples=4, n_steps=40)
+    result = quantize(net, "loihi2", calibration=calibration, sensitivity_draws=0)
+    hw = result.hardware
+    assert all(p.hw_params["weight_exp"] == 0 for p in hw.projections)
+    assert plan_netx(hw).exact, plan_netx(hw).reasons
+    for layer in result.report["layers"].values():
+        assert layer["population"].grid == "netx" and not layer["population"].netx_note
+
+
+def test_models_netx_cannot_hold_keep_the_free_grid_and_say_why():
+    from neurodeploy.quantize import quantize
+    from neurodeploy.verification import random_inputs
+    from tests.trainer.nets import random_network
+
+    rng = np.random.default_rng(2)
+    net = random_network(rng, n_in=5, sizes=[6, 2], max_delay=5, recurrent=True)
+    calibration = random_inputs(rng, net, n_samples=4, n_steps=40)
+    result = quantize(net, "loihi2", calibration=calibration, sensitivity_draws=0)
+    for layer in result.report["layers"].values():
+        d = layer["population"]
+        assert d.grid == "free" and "recurrent layer with delays" in d.netx_note
+    assert "NOT netx-exact" in result.report["layers"]["hidden0"]["population"].describe()
+    assert not plan_netx(result.hardware).exact
