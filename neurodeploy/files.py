@@ -346,11 +346,11 @@ def _read(f: h5py.File) -> Network:
         fields = {key: metadata.pop(key) for key in _MOVED_TO_FIELDS if key in metadata}
     else:
         fields = {
-            "readout": _attr(f, "readout", "") or None,
-            "output": _attr(f, "output", "") or None,
+            "readout": _text_attr(f, "readout") or None,
+            "output": _text_attr(f, "output") or None,
             "profile_options": _json_attr(f, "profile_options"),
         }
-    profile = _attr(f, "profile", "") or None
+    profile = _text_attr(f, "profile") or None
     if profile is not None:
         get_profile(str(profile))  # an unknown name is the one problem worth reporting
     populations = sorted(
@@ -399,6 +399,15 @@ def _read(f: h5py.File) -> Network:
     return network
 
 
+def _text_attr(obj: h5py.HLObject, key: str, where: str = "", default: Any = "") -> str:
+    """A text attribute (``default`` when absent; missing is an error when that is
+    ``_MISSING``); ModelFileError if it holds anything but text."""
+    value = _attr(obj, key, default, where=where)
+    if not isinstance(value, str):
+        raise ModelFileError(f"{where + '/' if where else ''}{key}: must be text, got {value!r}")
+    return value
+
+
 def _pops(populations: list[tuple[int, Population]]) -> list[Population]:
     return [pop for _, pop in populations]
 
@@ -429,7 +438,7 @@ def _read_population(name: str, g: h5py.Group) -> tuple[int, Population]:
     pop = Population(
         name=name,
         size=int(_attr(g, "size", where=where)),
-        kind=str(_attr(g, "kind", where=where)),
+        kind=_text_attr(g, "kind", where, _MISSING),
         bias=_dataset(g, "bias", where),
         hw_params=hw,
         **{key: float(_attr(g, key, where=where)) for key in _POP_FLOATS},
@@ -445,8 +454,8 @@ def _read_projection(name: str, g: h5py.Group) -> Projection:
         if key.startswith("hw_params/")
     }
     return Projection(
-        source=str(_attr(g, "source", where=where)),
-        target=str(_attr(g, "target", where=where)),
+        source=_text_attr(g, "source", where, _MISSING),
+        target=_text_attr(g, "target", where, _MISSING),
         weights=_dataset(g, "weights", where),
         delays=_dataset(g, "delays", where),
         weight_scale=float(_attr(g, "weight_scale", where=where)),

@@ -134,7 +134,9 @@ def bin_seconds(times_s: NDArray[np.floating], dt_ms: float) -> NDArray[np.int64
     """
     times_s = np.asarray(times_s)
     eps = float(np.finfo(times_s.dtype).eps) if times_s.dtype.kind == "f" else 0.0
-    x = times_s.astype(np.float64) * (1000.0 / dt_ms)
+    # Capped far below int64's limit, so a huge time stays a huge step (dropped beyond the trial
+    # or refused beyond MAX_STEPS) instead of wrapping to a negative one.
+    x = np.minimum(times_s.astype(np.float64) * (1000.0 / dt_ms), 2.0**62)
     tol = np.minimum((_ULPS * eps + 4 * np.finfo(np.float64).eps) * x, _MAX_TOL_STEPS)
     return np.floor(x + tol).astype(np.int64)
 

@@ -58,6 +58,47 @@ def _open(path: Path) -> h5py.File:
         raise ModelFileError(f"{path}: not a readable HDF5 file ({exc})") from None
 
 
+#: Files (path, size, mtime) whose every dataset was read once without crashing the process.
+_READ_SAFELY: set[tuple[str, int, int]] = set()
+
+
+def _preflight(path: Path) -> None:
+    """Read every dataset of ``path`` once in a forked child process: a damaged variable-length
+    dataset (a flipped heap address or length) can make the HDF5 library read wild memory and
+    kill the process with a segmentation fault, which no exception handler catches. A crashed
+    child is one ModelFileError line; anything the child raises is left to the real read, which
+    reports it. Skipped where there is no ``fork``; done once per file version and process."""
+    if not hasattr(os, "fork") or not path.is_file():
+        return
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key in _READ_SAFELY:
+        return
+    pid = os.fork()
+    if pid == 0:  # the child: read everything, report nothing but the exit status
+        code = 0
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            with h5py.File(path, "r") as f:
+
+                def read(name: str, obj: Any) -> None:
+                    if isinstance(obj, h5py.Dataset):
+                        obj[()]
+
+                f.visititems(read)
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        raise ModelFileError(
+            f"{path}: damaged SHD-layout file (reading it crashed the HDF5 library with signal "
+            f"{os.WTERMSIG(status)}); use an intact copy"
+        )
+    _READ_SAFELY.add(key)
+
+
 def _dataset(f: h5py.File, path: Path, key: str) -> h5py.Dataset:
     obj = f.get(key)
     if not isinstance(obj, h5py.Dataset):
@@ -235,6 +276,7 @@ def load(
         n_steps = n_steps_for(t_max_ms, dt_ms, problems)
     problems.raise_if_any(ConfigError)
 
+    _preflight(path)
     with _open(path) as f:
         times_ds = _dataset(f, path, "spikes/times")
         units_ds = _dataset(f, path, "spikes/units")
