@@ -36,7 +36,7 @@ from tests.robustness.harness import (
 )
 
 FAST = settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
