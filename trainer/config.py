@@ -118,6 +118,11 @@ class TrainConfig:
     # survive small weight errors such as a hardware grid's.
     weight_noise: float = 0.0
     denom_guard: float = 0.1
+    # Gradient engine: "eventprop" (exact event-based adjoint, delays learnable) or "bptt"
+    # (backpropagation through time with a pseudo-derivative; delays fixed, memory grows with T)
+    method: str = "eventprop"
+    surrogate: str = "fast_sigmoid"  # bptt: fast_sigmoid | straight_through | lee
+    surrogate_width: float = 0.5  # bptt: width of the pseudo-derivative, in thresholds
     keep_checkpoints: int = 0  # 0 = keep every epoch's checkpoint, else only the newest N
 
 
@@ -142,6 +147,9 @@ MAX_DELAY_STEPS = NETWORK_MAX_DELAY
 #: Most neurons a config may ask for per field (far above any network this trains in memory).
 MAX_UNITS = 1_000_000
 MAX_EPOCHS = 1_000_000
+#: ``train.method``: the trainer's gradient engines; ``train.surrogate``: BPTT pseudo-derivatives.
+METHODS = ("eventprop", "bptt")
+SURROGATES = ("fast_sigmoid", "straight_through", "lee")
 
 _SECTIONS = {"data": DataConfig, "model": ModelConfig, "loss": LossConfig, "train": TrainConfig}
 #: Section whose fields are ``[train]`` fields, applied by :meth:`Config.for_finetuning`.
@@ -353,6 +361,14 @@ def _check_train(
     for key in ("beta1", "beta2"):
         if not 0 <= getattr(t, key) < 1:
             bad(key, f"must be in [0, 1), got {getattr(t, key)}")
+    if t.method not in METHODS:
+        bad("method", f"must be one of {', '.join(METHODS)}, got {t.method!r}")
+    elif t.method == "bptt" and t.learn_delays:
+        bad("learn_delays", "must be false with train.method = 'bptt' (BPTT keeps delays fixed)")
+    if t.surrogate not in SURROGATES:
+        bad("surrogate", f"must be one of {', '.join(SURROGATES)}, got {t.surrogate!r}")
+    if not t.surrogate_width > 0:
+        bad("surrogate_width", f"must be > 0, got {t.surrogate_width}")
 
 
 def _parse_override(item: str) -> tuple[list[str], Any]:

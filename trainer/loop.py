@@ -24,6 +24,7 @@ from neurodeploy.errors import ConfigError, NeurodeployError
 from neurodeploy.files import output_dir_problem, write_network
 from neurodeploy.network import MAX_FLOAT_MAGNITUDE, Network
 from neurodeploy.spikes import SpikeData
+from neurodeploy.trainer.bptt import make_engine
 from neurodeploy.trainer.checkpoints import (
     checkpoint_path,
     last_checkpoint,
@@ -157,12 +158,7 @@ def train(
         if on_resume is not None:
             on_resume(start, c.epochs, run_dir)
     learn_d = c.learn_delays and any(m > 0 for m in tr.max_delays)
-    engine = Engine(
-        tr.template,
-        tr.max_delays,
-        denom_guard=c.denom_guard,
-        learn_delays=[learn_d and m > 0 for m in tr.max_delays],
-    )
+    engine = make_engine(tr.template, tr.max_delays, c, [learn_d and m > 0 for m in tr.max_delays])
     lp = loss_params(config)
     reg = RegParams(
         upper=config.loss.reg_upper, lower=config.loss.reg_lower, target=config.loss.reg_target
@@ -246,7 +242,7 @@ def train(
         "versions": _versions(),
         "datasets": data.names,
         "n_steps": int(spikes.n_steps),
-        "trainer": "neurodeploy.trainer (EventProp)",
+        "trainer": f"neurodeploy.trainer ({'BPTT' if c.method == 'bptt' else 'EventProp'})",
         **(metadata or {}),
     }
     network = tr.network(metadata)
