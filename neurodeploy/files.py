@@ -392,6 +392,13 @@ def _read(f: h5py.File) -> Network:
         metadata=metadata,
         **fields,
     ).validate()
+    fed = {proj.target for proj in network.projections}
+    unfed = [p.name for p in network.populations if p.kind != "input" and p.name not in fed]
+    if unfed:
+        raise ModelFileError(
+            f"populations/{unfed[0]}: receives no projection (a projection group deleted?); "
+            "every non-input population of a model file has at least one"
+        )
     check_network(network)
     check_file_rules(network)
     # Last, so that a file edited into breaking a rule gets the line naming that rule.

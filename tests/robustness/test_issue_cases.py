@@ -305,6 +305,11 @@ def _edited(src, work, name, edit):
             ["projections: groups must be named 0..0"],
         ),
         (
+            "deleted_last_projection",
+            lambda f: f["projections"].__delitem__("1"),
+            ["populations/output: receives no projection"],
+        ),
+        (
             "huge_weight",
             lambda f: f["projections/1/weights"].__setitem__((0, 0), 1e300),
             ["weights must be at most 1e+12 in magnitude", "1e+300"],
