@@ -32,12 +32,14 @@ from neurodeploy.readout import READOUTS
 from neurodeploy.validation import Problems
 
 __all__ = [
+    "AugmentConfig",
     "Config",
     "DataConfig",
     "LossConfig",
     "ModelConfig",
     "TrainConfig",
     "config_to_dict",
+    "learning_rate",
     "load_config",
 ]
 
@@ -54,6 +56,9 @@ class DataConfig:
     options: dict = field(default_factory=dict)  # dataset options, e.g. {bias = true}
     seed: int = 0  # seed of generated datasets
     max_train_samples: int = 0  # 0 = all
+    # Fraction of the training file held out as the validation split (stratified by class, drawn
+    # with ``seed``); 0 = none. Excludes ``validation``.
+    validation_fraction: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,30 @@ class TrainConfig:
     surrogate: str = "fast_sigmoid"  # bptt: fast_sigmoid | straight_through | lee
     surrogate_width: float = 0.5  # bptt: width of the pseudo-derivative, in thresholds
     keep_checkpoints: int = 0  # 0 = keep every epoch's checkpoint, else only the newest N
+    # Decoupled (AdamW) weight decay per step, relative to the learning rate: w -= lr * wd * w.
+    weight_decay: float = 0.0
+    # "exp": lr * lr_decay**(epoch-1); "cosine": from lr down to lr * lr_min over the epochs;
+    # "step": lr * lr_decay**((epoch-1) // lr_step_epochs).
+    lr_schedule: str = "exp"
+    lr_min: float = 0.0  # cosine floor, as a fraction of lr
+    lr_step_epochs: int = 1
+    # With a validation split: write the best-validation epoch's network as model.h5 (and the
+    # last epoch's as model_last.h5).
+    keep_best: bool = False
+    early_stop: int = 0  # with a validation split: stop after N epochs without improvement
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Input augmentation of the training samples (:mod:`neurodeploy.data.augment`); all off by
+    default."""
+
+    channel_shift: int = 0  # max channels, uniform integer per sample; shifted-out spikes dropped
+    time_shift: int = 0  # max steps, uniform integer per sample
+    time_stretch: float = 0.0  # relative, factor uniform in [1 - x, 1 + x] per sample
+    blend: float = 0.0  # probability of blending a sample with a same-class partner
+    delete: float = 0.0  # probability of deleting each spike
+    jitter: float = 0.0  # std of per-spike time jitter, steps
 
 
 @dataclass(frozen=True)
@@ -132,6 +161,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     finetune: dict = field(default_factory=dict)  # [train] fields used when fine-tuning
 
     def for_finetuning(self) -> Config:
@@ -151,7 +181,27 @@ MAX_EPOCHS = 1_000_000
 METHODS = ("eventprop", "bptt")
 SURROGATES = ("fast_sigmoid", "straight_through", "lee")
 
-_SECTIONS = {"data": DataConfig, "model": ModelConfig, "loss": LossConfig, "train": TrainConfig}
+#: Learning-rate schedules of ``train.lr_schedule`` (:func:`learning_rate`).
+LR_SCHEDULES = ("exp", "cosine", "step")
+
+
+def learning_rate(t: TrainConfig, base: float, epoch: int) -> float:
+    """The learning rate of ``epoch`` (1-based) for a base rate ``base`` under ``t``'s schedule."""
+    if t.lr_schedule == "cosine":
+        frac = (epoch - 1) / max(1, t.epochs - 1)
+        return base * (t.lr_min + (1.0 - t.lr_min) * 0.5 * (1.0 + math.cos(math.pi * frac)))
+    if t.lr_schedule == "step":
+        return base * t.lr_decay ** ((epoch - 1) // t.lr_step_epochs)
+    return base * t.lr_decay ** (epoch - 1)
+
+
+_SECTIONS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "loss": LossConfig,
+    "train": TrainConfig,
+    "augment": AugmentConfig,
+}
 #: Section whose fields are ``[train]`` fields, applied by :meth:`Config.for_finetuning`.
 _FINETUNE = "finetune"
 _LIST_ITEM = {
@@ -272,6 +322,23 @@ def _check(c: Config, problems: Problems, failed: set[str]) -> None:
     for key in ("seed", "max_train_samples"):
         if getattr(c.data, key) < 0:
             bad(f"data.{key}", f"must be >= 0, got {getattr(c.data, key)}")
+    if not 0 <= c.data.validation_fraction < 1:
+        bad("data.validation_fraction", f"must be in [0, 1), got {c.data.validation_fraction}")
+    elif c.data.validation_fraction and c.data.validation:
+        bad(
+            "data.validation_fraction",
+            "a validation split of the training file excludes data.validation; set one of them",
+            "data.validation",
+        )
+    a = c.augment
+    for key in ("channel_shift", "time_shift", "time_stretch", "jitter"):
+        if getattr(a, key) < 0:
+            bad(f"augment.{key}", f"must be >= 0, got {getattr(a, key)}")
+    if a.time_stretch >= 1:
+        bad("augment.time_stretch", f"must be < 1, got {a.time_stretch}")
+    for key in ("blend", "delete"):
+        if not 0 <= getattr(a, key) <= 1:
+            bad(f"augment.{key}", f"must be in [0, 1], got {getattr(a, key)}")
     for key in (
         "n_inputs",
         "n_outputs",
@@ -355,7 +422,14 @@ def _check_train(
     for key in ("lr", "lr_decay", "eps"):
         if getattr(t, key) <= 0:
             bad(key, f"must be > 0, got {getattr(t, key)}")
-    for key in ("lr_delay", "weight_noise", "silent_boost", "denom_guard"):
+    for key in (
+        "lr_delay",
+        "weight_noise",
+        "silent_boost",
+        "denom_guard",
+        "weight_decay",
+        "lr_min",
+    ):
         if getattr(t, key) < 0:
             bad(key, f"must be >= 0, got {getattr(t, key)}")
     for key in ("beta1", "beta2"):
@@ -369,6 +443,12 @@ def _check_train(
         bad("surrogate", f"must be one of {', '.join(SURROGATES)}, got {t.surrogate!r}")
     if not t.surrogate_width > 0:
         bad("surrogate_width", f"must be > 0, got {t.surrogate_width}")
+    if t.lr_schedule not in LR_SCHEDULES:
+        bad("lr_schedule", f"must be one of {', '.join(LR_SCHEDULES)}, got {t.lr_schedule!r}")
+    if t.lr_step_epochs < 1:
+        bad("lr_step_epochs", f"must be >= 1, got {t.lr_step_epochs}")
+    if t.early_stop < 0:
+        bad("early_stop", f"must be >= 0, got {t.early_stop}")
 
 
 def _parse_override(item: str) -> tuple[list[str], Any]:

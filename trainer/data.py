@@ -6,12 +6,36 @@ import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from neurodeploy.errors import ConfigError
 from neurodeploy.spikes import SpikeData
 from neurodeploy.trainer.config import Config
 
-__all__ = ["TrainingData", "fingerprint", "load_data"]
+__all__ = ["TrainingData", "fingerprint", "load_data", "stratified_split"]
+
+
+def stratified_split(
+    labels: NDArray[np.integer], fraction: float, seed: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(train, validation) sample indices, sorted: ``round(fraction * n_c)`` samples of each class
+    ``c`` (at least one where ``n_c >= 2``, never all of a class) drawn for validation with
+    ``default_rng([seed, VALIDATION_STREAM])``."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng([seed, VALIDATION_STREAM])
+    held: list[NDArray[np.int64]] = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        k = round(fraction * len(members))
+        k = min(max(k, 1 if len(members) >= 2 else 0), len(members) - 1)
+        held.append(rng.permutation(members)[:k])
+    validation = np.sort(np.concatenate(held)) if held else np.zeros(0, np.int64)
+    train = np.setdiff1d(np.arange(len(labels)), validation)
+    return train.astype(np.int64), validation.astype(np.int64)
+
+
+#: Last word of the validation split's seed (a stream of its own).
+VALIDATION_STREAM = 0x5A1
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,15 @@ def load_data(config: Config) -> TrainingData:
         spikes = spikes.subset(np.arange(min(d.max_train_samples, len(spikes))))
     sets = {"train": spikes}
     names = {"train": train.name}
+    if d.validation_fraction:
+        keep, held = stratified_split(spikes.labels, d.validation_fraction, d.seed)
+        if len(keep) == 0 or len(held) == 0:
+            raise ConfigError(
+                f"{train.name}: data.validation_fraction = {d.validation_fraction} leaves "
+                f"{len(keep)} training and {len(held)} validation samples"
+            )
+        sets = {"train": spikes.subset(keep), "validation": spikes.subset(held)}
+        names["validation"] = f"{train.name} (validation split {d.validation_fraction:g})"
     n_classes = train.n_classes
     n_channels = spikes.n_channels
     for key in ("validation", "test"):

@@ -10,6 +10,7 @@ after the last checkpoint; because every epoch's shuffle is drawn from
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from neurodeploy.data.augment import Augmenter, AugmentParams
 from neurodeploy.errors import ConfigError, NeurodeployError
 from neurodeploy.files import output_dir_problem, write_network
 from neurodeploy.network import MAX_FLOAT_MAGNITUDE, Network
@@ -32,7 +34,7 @@ from neurodeploy.trainer.checkpoints import (
     prune_checkpoints,
     save_checkpoint,
 )
-from neurodeploy.trainer.config import Config, config_to_dict
+from neurodeploy.trainer.config import Config, config_to_dict, learning_rate
 from neurodeploy.trainer.data import TrainingData, load_data
 from neurodeploy.trainer.engine import Engine, RegParams
 from neurodeploy.trainer.losses import LossParams
@@ -66,11 +68,14 @@ def prepare_run_dir(run_dir: str | Path, *, restart: bool = False) -> None:
     if restart and run_dir.is_dir():
         for old in sorted((run_dir / "checkpoints").glob("epoch_*.h5")):
             old.unlink()
-        for name in ("metrics.jsonl", "curve.png", "model.h5"):
+        for name in ("metrics.jsonl", "curve.png", "model.h5", "model_last.h5", _BEST):
             (run_dir / name).unlink(missing_ok=True)
 
 
 log = logging.getLogger(__name__)
+
+#: The best-validation epoch's checkpoint (``train.keep_best``), relative to the run directory.
+_BEST = "checkpoints/best.h5"
 
 #: (weights, delays) -> (weights, delays) used by the forward pass; gradients pass straight through.
 ParamTransform = Callable[[list[NDArray], list[NDArray]], tuple[list[NDArray], list[NDArray]]]
@@ -167,13 +172,19 @@ def train(
     spikes = data.train
     n = len(spikes)
     hidden_slices = _hidden_slices(engine)
+    aug = AugmentParams(**dataclasses.asdict(config.augment))
+    augmenter = Augmenter(aug, spikes) if aug.enabled else None
+    select = data.validation is not None and (c.keep_best or c.early_stop > 0)
     done = 0
     for epoch in range(start + 1, c.epochs + 1):
         if stop_after is not None and done >= stop_after:
             return tr.network()
+        if select and c.early_stop and _since_best(history) >= c.early_stop:
+            log.info("early stop after epoch %d", epoch - 1)
+            break
         t0 = time.perf_counter()
-        lr = c.lr * c.lr_decay ** (epoch - 1)
-        lr_d = c.lr_delay * c.lr_decay ** (epoch - 1)
+        lr = learning_rate(c, c.lr, epoch)
+        lr_d = learning_rate(c, c.lr_delay, epoch)
         order = np.random.default_rng([c.seed, epoch]).permutation(n)
         batches = [order[i : i + c.batch_size] for i in range(0, n, c.batch_size)]
         loss_sum = 0.0
@@ -187,7 +198,11 @@ def train(
             )
             if c.weight_noise > 0:
                 w_run = _noisy(w_run, c.weight_noise, np.random.default_rng([c.seed, epoch, b]))
-            r = engine.run(w_run, d_run, spikes, idx, lp, dt_ms=dt, reg=reg)
+            batch, rows = spikes, idx
+            if augmenter is not None:  # sample idx[k] with the draws of [seed, epoch, idx[k]]
+                batch = augmenter.batch(idx, seed=c.seed, epoch=epoch)
+                rows = np.arange(len(idx), dtype=np.int64)
+            r = engine.run(w_run, d_run, batch, rows, lp, dt_ms=dt, reg=reg)
             batch_loss = float(r.loss.sum())
             if not np.isfinite(batch_loss):
                 _diverged(run_dir, epoch, b, len(batches), f"the loss is {batch_loss}", c)
@@ -195,7 +210,8 @@ def train(
             correct += int((r.predicted == spikes.labels[idx]).sum())
             seen += len(idx)
             epoch_counts += r.counts.sum(axis=0)
-            adam_w.step(tr.weights, r.grad_w, [lr * u for u in tr.units])  # lr in normalised units
+            # lr in normalised units; decoupled decay relative to lr (AdamW), unit-free
+            adam_w.step(tr.weights, r.grad_w, [lr * u for u in tr.units], decay=lr * c.weight_decay)
             if learn_d:
                 adam_d.step(tr.delays, r.grad_d, lr_d)
                 for q, m in enumerate(tr.max_delays):
@@ -225,16 +241,36 @@ def train(
                 record[f"{key}_loss"] = loss
         record["epoch_seconds"] = time.perf_counter() - t0
         history.append(record)
+        # The metrics and the best checkpoint go first: a run killed before the epoch's
+        # checkpoint repeats the epoch (the history is read back up to the checkpoint), one
+        # killed after it finds both.
+        write_history(metrics_path, history)
+        if select and _since_best(history) == 0:
+            save_checkpoint(run_dir / _BEST, epoch, tr, adam_w, adam_d, data.fingerprint)
         save_checkpoint(
             checkpoint_path(run_dir, epoch), epoch, tr, adam_w, adam_d, data.fingerprint
         )
         prune_checkpoints(run_dir, c.keep_checkpoints)
-        write_history(metrics_path, history)
         if epoch % 10 == 0 or epoch == c.epochs:
             plot_curve(run_dir / "curve.png", history)
         report.on_epoch(record)
         done += 1
+    if history and history[-1]["epoch"] != c.epochs:  # stopped early: the last curve
+        plot_curve(run_dir / "curve.png", history)
     final = history[-1] if history else {}
+    best_tr = None
+    if select and c.keep_best and history and (run_dir / _BEST).exists():
+        best_epoch = _best_index(history)
+        best_tr = dataclasses.replace(
+            tr, weights=[w.copy() for w in tr.weights], delays=[d.copy() for d in tr.delays]
+        )
+        spare_w = Adam([w.shape for w in tr.weights], c.beta1, c.beta2, c.eps)
+        spare_d = Adam([d.shape for d in tr.delays], c.beta1, c.beta2, c.eps)
+        if (
+            load_checkpoint(run_dir / _BEST, best_tr, spare_w, spare_d, data.fingerprint)
+            != (history[best_epoch]["epoch"])
+        ):
+            raise ConfigError(f"{run_dir / _BEST}: not the best epoch's checkpoint; use --restart")
     metadata = {
         "config": config_to_dict(config),
         "metrics": final,
@@ -246,8 +282,25 @@ def train(
         **(metadata or {}),
     }
     network = tr.network(metadata)
-    write_network(network, run_dir / "model.h5")
-    return network
+    if best_tr is None:
+        write_network(network, run_dir / "model.h5")
+        return network
+    write_network(network, run_dir / "model_last.h5")
+    best = history[_best_index(history)]
+    best_network = best_tr.network({**metadata, "metrics": best, "selected": "best validation"})
+    write_network(best_network, run_dir / "model.h5")
+    return best_network
+
+
+def _best_index(history: list[dict[str, Any]]) -> int:
+    """Index of the best-validation record: highest accuracy, then lowest loss, then earliest."""
+    keys = [(-h["validation_accuracy"], h["validation_loss"], i) for i, h in enumerate(history)]
+    return min(keys)[2]
+
+
+def _since_best(history: list[dict[str, Any]]) -> int:
+    """Epochs since the best-validation epoch (0 when the last epoch is the best)."""
+    return len(history) - 1 - _best_index(history) if history else 0
 
 
 def _non_finite(tr: Trainer) -> str | None:

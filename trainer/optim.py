@@ -1,4 +1,5 @@
-"""Adam with one learning rate per parameter group (weights, delays)."""
+"""Adam with one learning rate per parameter group (weights, delays), and decoupled weight decay
+(AdamW, Loshchilov & Hutter)."""
 
 from __future__ import annotations
 
@@ -35,14 +36,21 @@ class Adam:
         params: list[NDArray[np.float64]],
         grads: list[NDArray[np.float64]],
         lr: float | list[float],
+        decay: float = 0.0,
     ) -> None:
         """One update of ``params`` (in place) with learning rate ``lr`` (one per array, or one
-        for all)."""
+        for all).
+
+        ``decay`` (unitless, per step): decoupled weight decay, ``p -= decay * p`` before the
+        Adam step, independent of the gradient and of each array's units (AdamW's ``lr *
+        weight_decay``); 0 leaves the update exactly plain Adam's."""
         rates = lr if isinstance(lr, list) else [lr] * len(params)
         self.t += 1
         c1 = 1.0 - self.beta1**self.t
         c2 = 1.0 - self.beta2**self.t
         for p, g, m, v, rate in zip(params, grads, self.m, self.v, rates, strict=True):
+            if decay:
+                p -= decay * p
             m *= self.beta1
             m += (1.0 - self.beta1) * g
             v *= self.beta2

@@ -124,6 +124,131 @@ def test_weight_noise_is_seeded_per_batch_and_survives_resume(tmp_path):
         np.testing.assert_array_equal(x, y)
 
 
+AUGMENTED = [
+    *SMALL,
+    "train.epochs=4",
+    "train.weight_noise=0.05",
+    "data.validation_fraction=0.25",
+    "train.keep_best=true",
+    "train.early_stop=3",
+    "train.weight_decay=0.05",
+    'train.lr_schedule="cosine"',
+    "augment.channel_shift=1",
+    "augment.time_shift=2",
+    "augment.time_stretch=0.1",
+    "augment.blend=0.5",
+    "augment.delete=0.1",
+    "augment.jitter=1.0",
+]
+
+
+def _files_equal(a, b):
+    for name in ("model.h5", "model_last.h5"):
+        x, y = read_network(a / name), read_network(b / name)
+        for u, v in zip(_weights(x), _weights(y), strict=True):
+            np.testing.assert_array_equal(u, v)
+    strip = [
+        {k: v for k, v in json.loads(line).items() if k != "epoch_seconds"}
+        for line in (a / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert strip == [
+        {k: v for k, v in json.loads(line).items() if k != "epoch_seconds"}
+        for line in (b / "metrics.jsonl").read_text().splitlines()
+    ]
+
+
+def test_augmented_run_with_model_selection_resumes_bit_identically(tmp_path):
+    cfg = load_config(None, AUGMENTED)
+    full = train(cfg, tmp_path / "full", progress=False)
+    plain = train(load_config(None, SMALL[:]), tmp_path / "plain", progress=False)
+    assert not np.array_equal(_weights(full)[0], _weights(plain)[0])
+    history = [
+        json.loads(x) for x in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert all("validation_accuracy" in h and "train_accuracy" in h for h in history)
+    best = max(history, key=lambda h: (h["validation_accuracy"], -h["validation_loss"]))
+    assert full.metadata["metrics"]["epoch"] == best["epoch"]
+    assert read_network(tmp_path / "full" / "model_last.h5").metadata["metrics"] == history[-1]
+    for stop in (1, 2):
+        run = tmp_path / f"resumed{stop}"
+        train(cfg, run, progress=False, stop_after=stop)
+        train(cfg, run, progress=False)
+        _files_equal(tmp_path / "full", run)
+
+
+def test_killed_augmented_run_resumes_bit_identically(tmp_path):
+    """kill -9 of `neurodeploy train` mid-run, then the same command: the files equal an
+    uninterrupted run's."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    sets = [x for item in AUGMENTED for x in ("--set", item)]
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    cmd = [str(Path(sys.executable).parent / "neurodeploy"), "train", str(empty), *sets]
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    subprocess.run(
+        [*cmd, "--out", str(tmp_path / "full")], check=True, env=env, capture_output=True
+    )
+    run = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(run)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while not (run / "checkpoints" / "epoch_0002.h5").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run / "model.h5").exists()
+    subprocess.run([*cmd, "--out", str(run)], check=True, env=env, capture_output=True)
+    _files_equal(tmp_path / "full", run)
+
+
+def test_validation_split_is_stratified_and_seeded():
+    from neurodeploy.trainer.data import stratified_split
+
+    labels = np.repeat(np.arange(5), 10)
+    tr, va = stratified_split(labels, 0.2, seed=0)
+    assert len(va) == 10 and np.bincount(labels[va]).tolist() == [2] * 5
+    assert sorted([*tr, *va]) == list(range(50))
+    np.testing.assert_array_equal(va, stratified_split(labels, 0.2, seed=0)[1])
+    assert not np.array_equal(va, stratified_split(labels, 0.2, seed=1)[1])
+
+
+def test_learning_rate_schedules():
+    from neurodeploy.trainer.config import learning_rate
+
+    t = load_config(
+        None, ["train.epochs=11", 'train.lr_schedule="cosine"', "train.lr_min=0.1"]
+    ).train
+    assert learning_rate(t, 1.0, 1) == 1.0
+    assert learning_rate(t, 1.0, 6) == pytest.approx(0.55)
+    assert learning_rate(t, 1.0, 11) == pytest.approx(0.1)
+    t = load_config(
+        None, ['train.lr_schedule="step"', "train.lr_step_epochs=3", "train.lr_decay=0.5"]
+    ).train
+    assert [learning_rate(t, 1.0, e) for e in (1, 3, 4, 7)] == [1.0, 1.0, 0.5, 0.25]
+    t = load_config(None, ["train.lr_decay=0.9"]).train
+    assert learning_rate(t, 2.0, 3) == 2.0 * 0.9**2
+
+
+def test_weight_decay_is_decoupled_and_zero_leaves_adam_unchanged():
+    from neurodeploy.trainer.optim import Adam
+
+    p0 = [np.array([1.0, -2.0])]
+    g = [np.array([0.0, 0.0])]
+    a, b = Adam([(2,)]), Adam([(2,)])
+    p1, p2 = [p0[0].copy()], [p0[0].copy()]
+    a.step(p1, g, 0.1)
+    b.step(p2, g, 0.1, decay=0.01)
+    np.testing.assert_array_equal(p1[0], p0[0])  # zero gradient: plain Adam does not move
+    np.testing.assert_allclose(p2[0], 0.99 * p0[0])  # decay alone, not scaled by Adam
+
+
 @pytest.mark.parametrize(
     ("text", "overrides", "message"),
     [
