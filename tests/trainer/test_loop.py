@@ -176,6 +176,18 @@ def test_augmented_run_with_model_selection_resumes_bit_identically(tmp_path):
         _files_equal(tmp_path / "full", run)
 
 
+def test_bptt_engine_gets_augmentation_and_model_selection(tmp_path):
+    cfg = load_config(None, [*AUGMENTED, 'train.method="bptt"', "train.learn_delays=false"])
+    train(cfg, tmp_path / "full", progress=False)
+    train(cfg, tmp_path / "resumed", progress=False, stop_after=2)
+    train(cfg, tmp_path / "resumed", progress=False)
+    _files_equal(tmp_path / "full", tmp_path / "resumed")
+    plain = load_config(None, [*SMALL, 'train.method="bptt"', "train.learn_delays=false"])
+    a = train(plain, tmp_path / "plain", progress=False)
+    b = read_network(tmp_path / "full" / "model_last.h5")
+    assert not np.array_equal(_weights(a)[0], _weights(b)[0])
+
+
 def test_killed_augmented_run_resumes_bit_identically(tmp_path):
     """kill -9 of `neurodeploy train` mid-run, then the same command: the files equal an
     uninterrupted run's."""
