@@ -28,7 +28,8 @@ test-slow: $(STAMP)
 # requires, in its own environment (about 5.5 GB: the registry's torch pulls the CUDA libraries).
 # lava-dl and lava-nc declare Python < 3.11, so both go in with --no-deps --ignore-requires-python
 # and lava-dl's real requirements are listed here (its pytest<8 pin is for its own tests and is
-# left out); neurodeploy's import hook applies the Python 3.11 fix to both.
+# left out; numpy stays < 2 as lava-nc and neurodeploy need, hence opencv < 4.11, the last releases
+# built for numpy 1); neurodeploy's import hook applies the Python 3.11 fix to both.
 VVENV := .venv-vendors
 VSTAMP := $(VVENV)/.neurodeploy-installed
 
@@ -37,7 +38,8 @@ $(VSTAMP): pyproject.toml Makefile
 	$(VVENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VVENV)/bin/python -m pip install --quiet -e ".[dev,lava]"
 	$(VVENV)/bin/python -m pip install --quiet "torch>=2.3.1,<2.4" "torchvision>=0.18,<0.19" \
-		"ninja>=1.10.2.3,<2" "opencv-python-headless>=4.8.1.78,<5" "pillow>=10.0.1,<11" "unittest2>=1.1,<2"
+		"ninja>=1.10.2.3,<2" "opencv-python-headless>=4.8.1.78,<4.11" "pillow>=10.0.1,<11" \
+		"unittest2>=1.1,<2" "numpy>=1.26,<2"
 	$(VVENV)/bin/python -m pip install --quiet --no-deps --ignore-requires-python \
 		"lava-nc==0.10.0" "lava-dl==0.6.0"
 	touch $(VSTAMP)
