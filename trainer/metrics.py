@@ -26,7 +26,9 @@ def write_history(path: Path, history: list[dict[str, Any]]) -> None:
 
 
 def plot_curve(path: Path, history: list[dict[str, Any]]) -> None:
-    """Loss and accuracies per epoch, as a PNG at ``path`` (atomically)."""
+    """Losses and accuracies per epoch (train, and validation and test where the run has them),
+    as a PNG at ``path`` (atomically); on the training split the numbers are those of the
+    (augmented) training batches."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,11 +37,18 @@ def plot_curve(path: Path, history: list[dict[str, Any]]) -> None:
     epochs = [h["epoch"] for h in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
     ax1.plot(epochs, [h["train_loss"] for h in history], label="train")
+    for key in ("validation_loss", "test_loss"):
+        if key in history[0]:
+            ax1.plot(epochs, [h[key] for h in history], label=key.replace("_loss", ""))
+    ax1.legend()
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("loss")
     for key in ("train_accuracy", "validation_accuracy", "test_accuracy"):
         if key in history[0]:
             ax2.plot(epochs, [100 * h[key] for h in history], label=key.replace("_accuracy", ""))
+    if "validation_accuracy" in history[0]:  # the epoch model selection would pick
+        best = min(history, key=lambda h: (-h["validation_accuracy"], h["validation_loss"]))
+        ax2.axvline(best["epoch"], color="grey", linestyle=":", label="best validation")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy (%)")
     ax2.legend()
