@@ -1,6 +1,7 @@
 """Training configuration: TOML file -> frozen dataclasses, validated strictly.
 
-Sections ``[data]``, ``[model]``, ``[loss]``, ``[train]``; every field has a default (see the
+Sections ``[data]``, ``[model]``, ``[loss]``, ``[train]``, ``[augment]`` (input augmentation,
+off by default); every field has a default (see the
 dataclasses). An optional ``[finetune]`` section holds ``[train]`` fields that replace ``[train]``'s
 when a trained model is fine-tuned for a hardware target (:meth:`Config.for_finetuning`), so a
 config carries its own fine-tuning recipe. Every unknown section or field, wrong type and
