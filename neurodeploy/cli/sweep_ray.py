@@ -118,7 +118,7 @@ class _Progress:
         if enabled and sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=done, unit="trial", file=sys.stderr)
+            self.bar = tqdm(total=total, initial=done, desc="trials", unit="trial", file=sys.stderr)
             self.bar.set_postfix_str("running 0, failed 0")
 
     def finished(self, row: dict[str, Any]) -> None:
