@@ -220,6 +220,30 @@ def test_killed_augmented_run_resumes_bit_identically(tmp_path):
     _files_equal(tmp_path / "full", run)
 
 
+def test_early_stop_counts_epochs_since_the_best_validation_epoch(tmp_path, monkeypatch):
+    from neurodeploy.trainer.loop import _best_index, _since_best
+
+    h = [
+        {"validation_accuracy": a, "validation_loss": loss}
+        for a, loss in [(0.5, 1.0), (0.7, 0.9), (0.7, 0.8), (0.6, 0.5), (0.7, 0.8)]
+    ]
+    assert _best_index(h) == 2  # highest accuracy, then lowest loss, then earliest
+    assert _since_best(h) == 2
+    import neurodeploy.trainer.loop as loop
+
+    monkeypatch.setattr(loop, "evaluate_network", lambda *a, **k: (0.5, 1.0))  # never improves
+    cfg = load_config(
+        None, [*SMALL, "train.epochs=6", "data.validation_fraction=0.25", "train.early_stop=2"]
+    )
+    train(cfg, tmp_path / "run", progress=False)
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines] == [1, 2, 3]  # best 1, then 2 without
+    assert (tmp_path / "run" / "model.h5").exists()
+    assert (tmp_path / "run" / "curve.png").exists()
+    train(cfg, tmp_path / "run", progress=False)  # a stopped run stays stopped
+    assert (tmp_path / "run" / "metrics.jsonl").read_text().splitlines() == lines
+
+
 def test_validation_split_is_stratified_and_seeded():
     from neurodeploy.trainer.data import stratified_split
 
