@@ -12,6 +12,7 @@ import pytest
 
 from neurodeploy.cli import main
 from neurodeploy.cli.sweep_plan import (
+    TrialSpec,
     combine,
     grid_settings,
     parse_seeds,
@@ -19,6 +20,7 @@ from neurodeploy.cli.sweep_plan import (
     setting_name,
     split_values,
 )
+from neurodeploy.cli.sweep_trial import run_trial
 from neurodeploy.errors import ConfigError
 
 ray = pytest.importorskip("ray", reason="the [sweep] extra (make test installs it)")
@@ -36,8 +38,24 @@ TINY = [
 
 
 @pytest.fixture(scope="module", autouse=True)
-def local_ray():
-    """One local Ray for the module (starting one costs seconds); the sweep joins it."""
+def local_ray(tmp_path_factory):
+    """One local Ray for the module (starting one costs seconds); the sweep joins it.
+
+    One trial runs here first, without Ray: it checks the trial alone and compiles the Numba
+    kernels once into their cache, which the Ray workers then load instead of each compiling
+    them (minutes on a fresh clone of a busy machine)."""
+    spec = TrialSpec(
+        config=str(CONFIG),
+        overrides=("data.max_train_samples=16", "train.epochs=1", "model.hidden=[4]"),
+        setting={},
+        seed=0,
+        run_dir=str(tmp_path_factory.mktemp("warm") / "seed0"),
+        targets=("loihi2", "spinnaker2"),
+        finetune=("spinnaker2",),
+    )
+    row = run_trial(spec)
+    assert row["status"] == "ok", row.get("traceback")
+    assert json.loads(spec.row_path.read_text())["float_test"] == row["float_test"]
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield
