@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from neurodeploy.cli.sweep_plan import (
     setting_name,
     split_values,
 )
-from neurodeploy.cli.sweep_trial import run_trial
+from neurodeploy.cli.sweep_trial import finished_row, run_trial, spec_key
 from neurodeploy.errors import ConfigError
 
 ray = pytest.importorskip("ray", reason="the [sweep] extra (make test installs it)")
@@ -204,3 +205,28 @@ def test_seeds_grid_and_samples_parse():
     assert "/" not in setting_name({"data.train": '"shd:/x/y.h5"'})
     long = setting_name({f"train.f{i}": "1" * 20 for i in range(8)})
     assert len(long) <= 80
+
+
+def test_a_finished_row_counts_only_for_the_same_trial(tmp_path):
+    spec = TrialSpec(
+        config=str(CONFIG),
+        overrides=("train.epochs=2",),
+        setting={},
+        seed=0,
+        run_dir=str(tmp_path),
+        targets=("loihi2",),
+    )
+    row = {"trial": spec.name, "status": "ok", "spec": spec_key(spec)}
+    spec.row_path.write_text(json.dumps(row))
+    assert finished_row(spec) == row
+    for changed in (
+        replace(spec, overrides=("train.epochs=3",)),  # --set changed: rerun (trainer resumes)
+        replace(spec, targets=("loihi2", "spinnaker2")),
+        replace(spec, sensitivity=True),
+    ):
+        assert finished_row(changed) is None
+    assert finished_row(replace(spec, cpus=2)) == row  # CPUs do not change the numbers
+    spec.row_path.write_text(json.dumps(row | {"status": "failed"}))
+    assert finished_row(spec) is None  # failed trials are retried
+    spec.row_path.write_text("{")
+    assert finished_row(spec) is None
