@@ -240,28 +240,26 @@ def bptt_forward_batch(events, sample_idx, n_steps, net, opts, surr, counts, sta
 
 
 @njit(cache=True)
-def _sample_w(grad_w, aring, d_t, row, n_post, base, slot0, alen):
-    """``grad_w += gI_post[ta]`` over one presynaptic row (post-major mirrored ring)."""
+def _sample_w(grad_w, hist, d_t, row, n_post, col, slot0, n_all):
+    """``grad_w += gI_post[ta]`` over one presynaptic row (slot-major mirrored history)."""
     row = np.uint64(row)
-    a = np.uint64(base) + np.uint64(slot0)
-    stride = np.uint64(2 * alen)
+    n = np.uint64(n_all)
+    a = np.uint64(slot0) * n + np.uint64(col)
     for i in range(np.uint64(n_post)):
         k = row + i
-        grad_w[k] += aring[a + np.uint64(d_t[k])]
-        a += stride
+        grad_w[k] += hist[a + np.uint64(d_t[k]) * n + i]
 
 
 @njit(cache=True)
-def _feedback(aring, w_t, d_t, row, n_post, base, slot0, alen):
+def _feedback(hist, w_t, d_t, row, n_post, col, slot0, n_all):
     """``sum_post w * gI_post[ta]`` over one presynaptic row."""
     row = np.uint64(row)
-    a = np.uint64(base) + np.uint64(slot0)
-    stride = np.uint64(2 * alen)
+    n = np.uint64(n_all)
+    a = np.uint64(slot0) * n + np.uint64(col)
     acc = 0.0
     for i in range(np.uint64(n_post)):
         k = row + i
-        acc += w_t[k] * aring[a + np.uint64(d_t[k])]
-        a += stride
+        acc += w_t[k] * hist[a + np.uint64(d_t[k]) * n + i]
     return acc
 
 
@@ -278,12 +276,20 @@ def _backward_sample(ev_steps, ev_units, n_steps, net, opts, drive, terms, fwd, 
     n_all = bias.shape[0]
     gp = np.zeros(n_all)  # dL/dVpre[t + 1], then [t]
     gi = np.zeros(n_all)
-    # gI of the last aring_len steps per neuron, post-major and mirrored (as the EventProp
-    # adjoint): gI of neuron i at step t sits at t mod alen and t mod alen + alen of row i
-    aring = np.zeros(2 * ring_size(net.pop_size, net.aring_len, net.aring_offset))
+    # gI of the last L = max delay + 2 steps, slot-major and mirrored: gI of neuron g at step t
+    # sits in slots t mod L and t mod L + L (row of n_all), so gI[t + 1 + d] of the targets of one
+    # presynaptic row is read at slot (t + 1) mod L + d, contiguous in the post index
+    n_slots = net.aring_len.max()
+    hist = np.zeros(2 * n_slots * n_all)
+    flat_q = np.zeros(n_projs, dtype=np.bool_)
+    n_w = w_t.shape[0]
+    for q in range(n_projs):
+        end = net.proj_w_offset[q + 1] if q + 1 < n_projs else n_w
+        flat_q[q] = end == net.proj_w_offset[q] or d_t[net.proj_w_offset[q] : end].max() == 0
     ptr_in = ev_steps.shape[0] - 1
     for t in range(n_steps - 1, -1, -1):
-        # 1. adjoint step of every non-input neuron (reads gI of steps > t from the ring)
+        slot1 = (t + 1) % n_slots
+        # 1. adjoint step of every non-input neuron (reads gI of steps > t from the history)
         ew = math.exp(-t / exp_tau)
         for p in range(n_pops):
             if net.pop_kind[p] == K_INPUT:
@@ -292,8 +298,6 @@ def _backward_sample(ev_steps, ev_units, n_steps, net, opts, drive, terms, fwd, 
             off = net.pop_offset[p]
             dm = net.decay_mem[p]
             ds = net.decay_syn[p]
-            alen = net.aring_len[p]
-            abase = 2 * net.aring_offset[p] + t % alen
             for i in range(size):
                 g = off + i
                 h = g - n_in
@@ -312,18 +316,14 @@ def _backward_sample(ev_steps, ev_units, n_steps, net, opts, drive, terms, fwd, 
                             continue
                         tgt = net.proj_target[q]
                         n_post = net.pop_size[tgt]
-                        talen = net.aring_len[tgt]
                         row = net.proj_w_offset[q] + i * n_post
-                        gs += _feedback(
-                            aring,
-                            w_t,
-                            d_t,
-                            row,
-                            n_post,
-                            2 * net.aring_offset[tgt],
-                            (t + 1) % talen,
-                            talen,
-                        )
+                        if flat_q[q]:  # no delays: a contiguous dot product (BLAS)
+                            a0 = slot1 * n_all + net.pop_offset[tgt]
+                            gs += np.dot(w_t[row : row + n_post], hist[a0 : a0 + n_post])
+                        else:
+                            gs += _feedback(
+                                hist, w_t, d_t, row, n_post, net.pop_offset[tgt], slot1, n_all
+                            )
                     a += d * gs
                 if p == out_pop and first[i] == t:
                     a -= first_dl[i] / fden[i]
@@ -334,12 +334,11 @@ def _backward_sample(ev_steps, ev_units, n_steps, net, opts, drive, terms, fwd, 
                 continue
             size = net.pop_size[p]
             off = net.pop_offset[p]
-            alen = net.aring_len[p]
-            abase = 2 * net.aring_offset[p] + t % alen
+            lo_w = (t % n_slots) * n_all + off
+            hi_w = lo_w + n_slots * n_all
             for i in range(size):
-                k = abase + 2 * alen * i
-                aring[k] = gi[off + i]
-                aring[k + alen] = gi[off + i]
+                hist[lo_w + i] = gi[off + i]
+                hist[hi_w + i] = gi[off + i]
         # 2. every spike emitted at t samples gI of its targets at arrival t + 1 + d
         lo = ptr_in
         while ptr_in >= 0 and ev_steps[ptr_in] == t:
@@ -363,18 +362,8 @@ def _backward_sample(ev_steps, ev_units, n_steps, net, opts, drive, terms, fwd, 
                         continue
                     tgt = net.proj_target[q]
                     n_post = net.pop_size[tgt]
-                    alen = net.aring_len[tgt]
                     row = net.proj_w_offset[q] + j * n_post
-                    _sample_w(
-                        grad_w,
-                        aring,
-                        d_t,
-                        row,
-                        n_post,
-                        2 * net.aring_offset[tgt],
-                        (t + 1) % alen,
-                        alen,
-                    )
+                    _sample_w(grad_w, hist, d_t, row, n_post, net.pop_offset[tgt], slot1, n_all)
 
 
 @njit(cache=True, parallel=True)

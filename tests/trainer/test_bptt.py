@@ -383,6 +383,22 @@ def test_with_spikes_bptt_equals_the_numpy_reference(surrogate, readout, out_kin
     assert all(not d.any() for d in r.grad_d)
 
 
+def test_without_delays_the_dot_product_path_equals_the_reference():
+    net = tiny_network(1.0, max_delay_ms=0.0)
+    spikes = tiny_inputs(1.0)
+    md = [0] * len(net.projections)
+    lp = LossParams(readout="exp_sum_voltage")
+    w0 = [p.weights for p in net.projections]
+    d0 = [p.delays for p in net.projections]
+    r = BpttEngine(net, md, width=0.4).run(w0, d0, spikes, np.arange(2), lp, dt_ms=1.0)
+    assert r.counts.sum() > 5
+    d_int = [np.zeros(p.weights.shape, dtype=int) for p in net.projections]
+    _, grads = reference_bptt(net, d_int, _dense(spikes), spikes.labels, lp, "fast_sigmoid", 0.4)
+    scale = max(np.abs(g).max() for g in grads)
+    for g, ref in zip(r.grad_w, grads, strict=True):
+        np.testing.assert_allclose(g, ref, rtol=1e-5, atol=1e-6 * scale)
+
+
 def test_random_recurrent_networks_equal_the_reference():
     rng = np.random.default_rng(5)
     for trial in range(2):
