@@ -267,6 +267,7 @@ def _layer(
             f"{where}: bias {bias.min()}..{bias.max()} needs more than Loihi's 13-bit bias mantissa with bias_exp 6"
         )
 
+    first = len(reasons)
     weight, ff_used = _contribution(ff, f"{where}: weights from {ff.source}", reasons)
     weight_rec = None
     if rec is not None:
@@ -275,9 +276,11 @@ def _layer(
 
     delay = _delay(ff, ff_used)
     if rec is not None and (delay is not None or (np.asarray(rec.delays) != 0).any()):
-        reasons.append(
+        # first: no choice of integers fixes it
+        reasons.insert(
+            first,
             f"{where}: a recurrent layer with delays; netx's recurrent layer with delays gives the "
-            "recurrent synapse the feed-forward delay matrix and no weight_exp"
+            "recurrent synapse the feed-forward delay matrix and no weight_exp",
         )
     return NetxLayer(
         type="dense_rec" if rec is not None else "dense",
