@@ -60,6 +60,9 @@ class DataConfig:
     # Fraction of the training file held out as the validation split (stratified by class, drawn
     # with ``seed``); 0 = none. Excludes ``validation``.
     validation_fraction: float = 0.0
+    # "class": stratified by class; "speaker": whole speakers (an SHD-layout file's
+    # extra/speaker) held out until the fraction is reached, as for voices never heard in training.
+    validation_by: str = "class"
 
 
 @dataclass(frozen=True)
@@ -325,7 +328,14 @@ def _check(c: Config, problems: Problems, failed: set[str]) -> None:
             bad(f"data.{key}", f"must be >= 0, got {getattr(c.data, key)}")
     if not 0 <= c.data.validation_fraction < 1:
         bad("data.validation_fraction", f"must be in [0, 1), got {c.data.validation_fraction}")
-    elif c.data.validation_fraction and c.data.validation:
+    if c.data.validation_by not in ("class", "speaker"):
+        bad("data.validation_by", f"must be 'class' or 'speaker', got {c.data.validation_by!r}")
+    elif c.data.validation_by == "speaker" and not c.data.train.startswith("shd:"):
+        bad(
+            "data.validation_by",
+            "'speaker' needs an SHD-layout training file (data.train = shd:PATH)",
+        )
+    if c.data.validation_fraction and c.data.validation:
         bad(
             "data.validation_fraction",
             "a validation split of the training file excludes data.validation; set one of them",

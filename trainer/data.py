@@ -12,7 +12,27 @@ from neurodeploy.errors import ConfigError
 from neurodeploy.spikes import SpikeData
 from neurodeploy.trainer.config import Config
 
-__all__ = ["TrainingData", "fingerprint", "load_data", "stratified_split"]
+__all__ = ["TrainingData", "fingerprint", "grouped_split", "load_data", "stratified_split"]
+
+
+def grouped_split(
+    groups: NDArray[np.integer], fraction: float, seed: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(train, validation) sample indices, sorted: whole groups (e.g. speakers), taken in the
+    order of ``default_rng([seed, VALIDATION_STREAM])``, until at least ``fraction`` of the
+    samples are held out (at least one group, never all)."""
+    groups = np.asarray(groups)
+    names = np.unique(groups)
+    order = np.random.default_rng([seed, VALIDATION_STREAM]).permutation(len(names))
+    held: list = []
+    n_held = 0
+    for k in order[: max(1, len(names) - 1)]:
+        if held and n_held >= fraction * len(groups):
+            break
+        held.append(names[k])
+        n_held += int((groups == names[k]).sum())
+    mask = np.isin(groups, held)
+    return np.flatnonzero(~mask).astype(np.int64), np.flatnonzero(mask).astype(np.int64)
 
 
 def stratified_split(
@@ -83,14 +103,27 @@ def load_data(config: Config) -> TrainingData:
     sets = {"train": spikes}
     names = {"train": train.name}
     if d.validation_fraction:
-        keep, held = stratified_split(spikes.labels, d.validation_fraction, d.seed)
+        if d.validation_by == "speaker":
+            from neurodeploy.data.shd import read_extra
+
+            speakers = read_extra(d.train.partition(":")[2], "speaker")[: len(spikes)]
+            if len(speakers) != len(spikes):
+                raise ConfigError(
+                    f"{train.name}: extra/speaker has {len(speakers)} entries for {len(spikes)} "
+                    "samples"
+                )
+            keep, held = grouped_split(speakers, d.validation_fraction, d.seed)
+        else:
+            keep, held = stratified_split(spikes.labels, d.validation_fraction, d.seed)
         if len(keep) == 0 or len(held) == 0:
             raise ConfigError(
                 f"{train.name}: data.validation_fraction = {d.validation_fraction} leaves "
                 f"{len(keep)} training and {len(held)} validation samples"
             )
         sets = {"train": spikes.subset(keep), "validation": spikes.subset(held)}
-        names["validation"] = f"{train.name} (validation split {d.validation_fraction:g})"
+        names["validation"] = (
+            f"{train.name} (validation split {d.validation_fraction:g} by {d.validation_by})"
+        )
     n_classes = train.n_classes
     n_channels = spikes.n_channels
     for key in ("validation", "test"):

@@ -255,6 +255,39 @@ def test_validation_split_is_stratified_and_seeded():
     assert not np.array_equal(va, stratified_split(labels, 0.2, seed=1)[1])
 
 
+def test_validation_split_by_speaker_holds_out_whole_speakers(tmp_path):
+    import h5py
+
+    from neurodeploy.trainer.data import grouped_split, load_data
+
+    groups = np.repeat([5, 6, 7, 8], [4, 2, 2, 2])
+    tr, va = grouped_split(groups, 0.3, seed=0)
+    assert set(groups[tr]).isdisjoint(groups[va]) and len(va) >= 3 and len(tr) > 0
+    path = tmp_path / "s.h5"
+    rng = np.random.default_rng(0)
+    with h5py.File(path, "w") as f:
+        times = f.create_dataset("spikes/times", (12,), dtype=h5py.vlen_dtype(np.float32))
+        units = f.create_dataset("spikes/units", (12,), dtype=h5py.vlen_dtype(np.uint16))
+        for i in range(12):
+            times[i] = np.sort(rng.uniform(0, 0.05, 20)).astype(np.float32)
+            units[i] = rng.integers(0, 8, 20).astype(np.uint16)
+        f["labels"] = np.arange(12) % 2
+        f["extra/speaker"] = np.repeat([0, 1, 2, 3], 3)
+    cfg = load_config(
+        None,
+        [
+            f'data.train="shd:{path}"',
+            "data.dt_ms=1.0",
+            "data.validation_fraction=0.25",
+            'data.validation_by="speaker"',
+        ],
+    )
+    data = load_data(cfg)
+    assert len(data.validation) == 3 and len(data.train) == 9
+    with pytest.raises(ConfigError, match="validation_by"):
+        load_config(None, ["data.validation_fraction=0.25", 'data.validation_by="speaker"'])
+
+
 def test_learning_rate_schedules():
     from neurodeploy.trainer.config import learning_rate
 
