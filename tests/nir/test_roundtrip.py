@@ -1,5 +1,5 @@
-"""export → ``nir.read`` → import reproduces a model's float run exactly, and the ``nir`` backend
-keeps the backend contract (tests/backends/test_conformance.py, run on ``nir``)."""
+"""export → ``nir.read`` → import reproduces a model's float run exactly. The ``nir`` backend's
+contract is checked with every other registered backend in tests/backends/test_conformance.py."""
 
 from __future__ import annotations
 
@@ -140,37 +140,7 @@ def test_import_errors_are_one_line_and_exit_1(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error: ") and "missing.nir" in err[0]
 
 
-# ------------------------------------------------------------------ the backend contract on nir
-
-
-@pytest.fixture
-def nir_backend():
-    return get_backend("nir")
-
-
-def test_the_contract(nir_backend):
-    conformance.test_the_contract(nir_backend)
-
-
-def test_refuses_nothing_it_declares(nir_backend):
-    conformance.test_refuses_what_it_does_not_run_in_one_line(nir_backend)
-
-
-def test_runs_float_models_like_the_reference(nir_backend):
-    """The conformance run for float models; a hardware model runs as its dequantized float model
-    (as the ``float`` backend does), checked above."""
-    network = conformance._model(None, seed=3)
-    inputs = random_inputs(np.random.default_rng(1), network, n_samples=2, n_steps=20)
-    got = nir_backend.run(network, inputs, record_v=True)
-    expected = simulate(network, inputs)
-    assert set(got) == set(expected)
-    for name, rec in expected.items():
-        np.testing.assert_array_equal(got[name].spikes, rec.spikes, err_msg=name)
-        np.testing.assert_array_equal(got[name].v, rec.v, err_msg=name)
-
-
-def test_exports_write_files(nir_backend, tmp_path):
-    conformance.test_exports_write_files(nir_backend, tmp_path)
+# ------------------------------------------------------------------ the nir backend without nir
 
 
 def test_without_nir_it_says_what_to_install(monkeypatch):
