@@ -44,7 +44,11 @@ def train_command(
         ),
     ] = False,
 ) -> None:
-    """Train a spiking network with EventProp; writes OUT/model.h5, checkpoints, metrics, curve.
+    """Train a spiking network; writes OUT/model.h5, checkpoints, metrics, curve.
+
+    The gradient engine is the config's train.method: eventprop (exact event-based gradients,
+    learnable delays; the default) or bptt (backpropagation through time with the pseudo-derivative
+    train.surrogate; delays fixed). Same config, loop and model file either way.
 
     With --finetune MODEL --target PROFILE, training continues from MODEL with the forward pass in
     the target's precision (weights on its grid, integer delays in its range, its decays), with
