@@ -67,7 +67,7 @@ lint: $(STAMP)
 
 # The dependency rule alone (also part of `make test`: tests/test_architecture.py).
 lint-imports: $(STAMP)
-	$(BIN)/python -m pytest -q tests/test_architecture.py
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
