@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from neurodeploy.emulator.canonical_kernels import K_LIF, S_FIRST, KernelNet
-from neurodeploy.emulator.canonical_layout import PackedNetwork, pack_network, round_delays
-from neurodeploy.errors import ConfigError
+from neurodeploy.emulator.canonical_kernels import S_FIRST
+from neurodeploy.emulator.canonical_layout import PackedNetwork, pack_network
 from neurodeploy.network import Network
 from neurodeploy.spikes import SpikeData
 from neurodeploy.trainer.bptt_kernels import (
@@ -30,7 +29,7 @@ from neurodeploy.trainer.bptt_kernels import (
     bptt_backward_batch,
     bptt_forward_batch,
 )
-from neurodeploy.trainer.engine import BatchResult, Engine, RegParams
+from neurodeploy.trainer.engine import BatchResult, Engine, RegParams, regularisation_drive
 from neurodeploy.trainer.kernels import sum_over_batch
 from neurodeploy.trainer.losses import LossParams, compute_loss
 
@@ -82,9 +81,7 @@ class BpttEngine:
         self.surrogate = (SURROGATES[surrogate], float(width))
         self._per_sample = np.zeros((0, 0), np.float32)
 
-    def net_arrays(self, weights: list[NDArray], delays: list[NDArray]) -> KernelNet:
-        d_int = [round_delays(d, m) for d, m in zip(delays, self.max_delays, strict=True)]
-        return self.packed.kernel_net(weights, d_int)
+    net_arrays = Engine.net_arrays  # the same packing: self.packed and self.max_delays
 
     def state_bytes(self, n_batch: int, n_steps: int) -> int:
         """Bytes of the per-step state one batch keeps between the passes."""
@@ -129,7 +126,7 @@ class BpttEngine:
         res = compute_loss(stats, spikes.labels[idx], loss, n_steps=n_steps, dt_ms=dt_ms)
         grad_w = grad_d = None
         if grad:
-            reg_drive = self._reg_drive(counts, reg)
+            reg_drive = regularisation_drive(p, counts, reg)
             n_w = p.n_weights
             rows, cols = self._per_sample.shape
             if rows < n_b or cols != n_w:
@@ -160,35 +157,14 @@ class BpttEngine:
             tape_entries=int(counts.sum()),
         )
 
-    def _reg_drive(self, counts: NDArray[np.int32], reg: RegParams | None) -> NDArray[np.float64]:
-        """``dL/dn`` of the spike-count regulariser per sample and neuron (hidden LIF only), the
-        drive :class:`~neurodeploy.trainer.engine.Engine` adds at each spike."""
-        out = np.zeros(counts.shape)
-        if reg is None or (reg.upper == 0.0 and reg.lower == 0.0):
-            return out
-        p = self.packed
-        excess = counts.mean(axis=0) - reg.target
-        drive = np.where(excess > 0, reg.upper * excess, reg.lower * excess) / counts.shape[0]
-        mask = np.zeros(p.n_all, dtype=bool)
-        for name, (a, b) in p.slices(K_LIF).items():
-            if name != p.names[p.out_pop]:
-                mask[a:b] = True
-        out[:, mask] = drive[mask]
-        return out
-
 
 def make_engine(
     template: Network, max_delays: list[int], train: Any, learn_delays: list[bool]
 ) -> Engine | BpttEngine:
     """The gradient engine ``train.method`` names (``train``: a
     :class:`~neurodeploy.trainer.config.TrainConfig`); ``learn_delays`` per projection (EventProp
-    only: BPTT refuses learned delays with a ConfigError naming the field)."""
-    if getattr(train, "method", "eventprop") == "bptt":
-        if train.learn_delays:
-            raise ConfigError(
-                "train.learn_delays: must be false with train.method = 'bptt' "
-                "(BPTT keeps delays fixed)"
-            )
+    only: the config refuses learned delays with BPTT)."""
+    if train.method == "bptt":
         return BpttEngine(
             template,
             max_delays,

@@ -18,7 +18,7 @@ from neurodeploy.spikes import SpikeData
 from neurodeploy.trainer.kernels import backward_batch, sum_over_batch
 from neurodeploy.trainer.losses import LossParams, LossResult, compute_loss
 
-__all__ = ["BatchResult", "Engine", "RegParams"]
+__all__ = ["BatchResult", "Engine", "RegParams", "regularisation_drive"]
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class Engine:
         res: LossResult = compute_loss(stats, labels, loss, n_steps=n_steps, dt_ms=dt_ms)
         grad_w = grad_d = None
         if grad:
-            reg_drive = self._reg_drive(counts, reg)
+            reg_drive = regularisation_drive(p, counts, reg)
             n_w = p.n_weights
             rows, cols = self._per_sample[0].shape
             if rows < n_b or cols != n_w:
@@ -162,18 +162,21 @@ class Engine:
             tape_entries=int(tape[3].sum()),
         )
 
-    def _reg_drive(self, counts: NDArray[np.int32], reg: RegParams | None) -> NDArray[np.float64]:
-        n_b = counts.shape[0]
-        out = np.zeros(counts.shape)
-        if reg is None or (reg.upper == 0.0 and reg.lower == 0.0):
-            return out
-        p = self.packed
-        mean = counts.mean(axis=0)
-        excess = mean - reg.target
-        drive = np.where(excess > 0, reg.upper * excess, reg.lower * excess) / n_b
-        mask = np.zeros(p.n_all, dtype=bool)
-        for name, (a, b) in p.slices(K_LIF).items():
-            if name != p.names[p.out_pop]:
-                mask[a:b] = True
-        out[:, mask] = drive[mask]
+
+def regularisation_drive(
+    packed: PackedNetwork, counts: NDArray[np.int32], reg: RegParams | None
+) -> NDArray[np.float64]:
+    """``dL/dn`` of the spike-count regulariser, shape (batch, n_all): per sample and neuron
+    (hidden LIF neurons only), the drive both gradient engines add at each spike."""
+    n_b = counts.shape[0]
+    out = np.zeros(counts.shape)
+    if reg is None or (reg.upper == 0.0 and reg.lower == 0.0):
         return out
+    excess = counts.mean(axis=0) - reg.target
+    drive = np.where(excess > 0, reg.upper * excess, reg.lower * excess) / n_b
+    mask = np.zeros(packed.n_all, dtype=bool)
+    for name, (a, b) in packed.slices(K_LIF).items():
+        if name != packed.names[packed.out_pop]:
+            mask[a:b] = True
+    out[:, mask] = drive[mask]
+    return out
