@@ -181,6 +181,18 @@ def check_float(
     return number
 
 
+def check_latency_window(
+    t_early_ms: Any, t_late_ms: Any, where: str, problems: Problems
+) -> tuple[float | None, float | None]:
+    """The window of a latency code: both times finite and >= 0 and ``t_late_ms > t_early_ms``;
+    problems are recorded in ``problems`` (and None returned for a bad time)."""
+    early = check_float("t_early_ms", t_early_ms, non_negative=True, where=where, problems=problems)
+    late = check_float("t_late_ms", t_late_ms, non_negative=True, where=where, problems=problems)
+    if early is not None and late is not None and late <= early:
+        problems.add(where, f"t_late_ms must be > t_early_ms = {early:g}, got {late:g}")
+    return early, late
+
+
 def check_int(
     name: str, value: Any, *, minimum: int, where: str = "", problems: Problems | None = None
 ) -> int | None:

@@ -22,8 +22,8 @@ from numpy.typing import NDArray
 
 from neurodeploy.data.base import (
     Dataset,
-    check_float,
     check_last_step,
+    check_latency_window,
     class_counts,
     n_steps_for,
     round_ms_to_steps,
@@ -106,14 +106,7 @@ def load(
         problems.add(where, f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     t_max_ms = DEFAULT_T_MAX_MS if t_max_ms is None else t_max_ms
     n_steps = n_steps_for(t_max_ms, dt_ms, problems)
-    t_early_ms = check_float(
-        "t_early_ms", t_early_ms, non_negative=True, where=where, problems=problems
-    )
-    t_late_ms = check_float(
-        "t_late_ms", t_late_ms, non_negative=True, where=where, problems=problems
-    )
-    if t_early_ms is not None and t_late_ms is not None and t_late_ms <= t_early_ms:
-        problems.add(where, f"t_late_ms must be > t_early_ms = {t_early_ms:g}, got {t_late_ms:g}")
+    t_early_ms, t_late_ms = check_latency_window(t_early_ms, t_late_ms, where, problems)
     if n_steps is not None and t_late_ms is not None:
         check_last_step(t_late_ms, n_steps, dt_ms, "t_late_ms", where, problems)
     problems.raise_if_any(ConfigError)

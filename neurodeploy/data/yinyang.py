@@ -37,6 +37,7 @@ from neurodeploy.data.base import (
     check_float,
     check_int,
     check_last_step,
+    check_latency_window,
     class_counts,
     n_steps_for,
     round_ms_to_steps,
@@ -149,14 +150,7 @@ def load(
     t_max_ms = DEFAULT_T_MAX_MS if t_max_ms is None else t_max_ms
     n_steps = n_steps_for(t_max_ms, dt_ms, problems)
     seed = check_int("seed", seed, minimum=0, where=where, problems=problems)
-    t_early_ms = check_float(
-        "t_early_ms", t_early_ms, non_negative=True, where=where, problems=problems
-    )
-    t_late_ms = check_float(
-        "t_late_ms", t_late_ms, non_negative=True, where=where, problems=problems
-    )
-    if t_early_ms is not None and t_late_ms is not None and t_late_ms <= t_early_ms:
-        problems.add(where, f"t_late_ms must be > t_early_ms = {t_early_ms:g}, got {t_late_ms:g}")
+    t_early_ms, t_late_ms = check_latency_window(t_early_ms, t_late_ms, where, problems)
     bias = check_bool("bias", bias, where=where, problems=problems)
     t_bias_ms = t_early_ms if t_bias_ms is None else t_bias_ms
     if t_bias_ms is not None:
